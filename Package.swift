@@ -1,0 +1,133 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Every target builds in Swift 6 language mode with strict concurrency (the default of
+// tools version 6), and with the upcoming features the server ecosystem already uses.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "longrun",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "longrun", targets: ["LongrunCLI"]),
+        .library(name: "LongrunCore", targets: ["LongrunCore"]),
+        .library(name: "LongrunClient", targets: ["LongrunClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+    ],
+    targets: [
+        // Domain model, state machine, handler protocol, store protocols. No I/O.
+        .target(
+            name: "LongrunCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Every SQL statement of the project, and the migrator over the bundled `sql/`.
+        .target(
+            name: "LongrunPostgres",
+            dependencies: [
+                "LongrunCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            resources: [.copy("../../sql")],
+            swiftSettings: swiftSettings
+        ),
+        // A private PostgreSQL server for `longrun dev`, tests and benchmarks.
+        .target(
+            name: "LongrunLocalPostgres",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LongrunAPI",
+            dependencies: [
+                "LongrunCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "LongrunWorker", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
+        .target(name: "LongrunNotifier", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
+        .target(name: "LongrunClient", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
+        // `longrun`: flags, environment, and the ServiceGroup. Wiring only.
+        .executableTarget(
+            name: "LongrunCLI",
+            dependencies: [
+                "LongrunAPI",
+                "LongrunCore",
+                "LongrunLocalPostgres",
+                "LongrunPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test support: a shared private PostgreSQL and a fresh database per suite.
+        .target(
+            name: "LongrunTesting",
+            dependencies: [
+                "LongrunCore",
+                "LongrunLocalPostgres",
+                "LongrunPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LongrunCoreTests", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LongrunPostgresTests",
+            dependencies: [
+                "LongrunCore",
+                "LongrunLocalPostgres",
+                "LongrunPostgres",
+                "LongrunTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LongrunAPITests",
+            dependencies: [
+                "LongrunAPI",
+                "LongrunPostgres",
+                "LongrunTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LongrunCLITests",
+            dependencies: [
+                "LongrunCLI",
+                "LongrunTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

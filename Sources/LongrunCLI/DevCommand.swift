@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Logging
+import LongrunAPI
+import LongrunLocalPostgres
+import LongrunPostgres
+
+/// Everything on one machine with nothing to set up: a private PostgreSQL (unless
+/// `DATABASE_URL` names one), the schema, a dev API key, and the processes, in one
+/// ServiceGroup. Ctrl-C stops them all, the private PostgreSQL last.
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev",
+        abstract: "Run Longrun locally on a private PostgreSQL it starts itself."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var api: APIOptions
+
+    @Option(help: "Folder of the private PostgreSQL (env: LONGRUN_DATA_DIR; default .longrun/postgres).")
+    var dataDir: String?
+
+    func run() async throws {
+        let logger = Logger(label: "longrun.dev")
+        let apiConfiguration = try api.configuration()
+        var localServer: LocalPostgres?
+        let databaseURL: String
+        if let url = try database.resolvedURL() {
+            databaseURL = url
+        } else {
+            let folder = try Setting.resolve(dataDir, environment: "LONGRUN_DATA_DIR", default: ".longrun/postgres")
+            let server = try await LocalPostgres.start(.init(folder: URL(fileURLWithPath: folder)), logger: logger)
+            localServer = server
+            databaseURL = server.url
+        }
+        do {
+            let issued = try await withPostgresClient(url: databaseURL, logger: logger) { client in
+                try await Migrator(client: client, logger: logger).migrate()
+                return try await IssuedKey.create(tenant: "dev", store: PostgresStore(client: client, logger: logger))
+            }
+            let services = try Services.api(databaseURL: databaseURL, configuration: apiConfiguration, logger: logger) {
+                port in
+                // Written straight to the descriptor: a pipe would otherwise buffer it.
+                FileHandle.standardOutput.write(
+                    Data(
+                        """
+                        Longrun is running on http://\(apiConfiguration.host):\(port) (Ctrl-C stops it).
+                        \(issued.lines)
+                        Try:
+                          curl -s http://\(apiConfiguration.host):\(port)/readyz
+
+                        """.utf8
+                    )
+                )
+            }
+            try await Services.run(services, logger: logger)
+        } catch {
+            try? await localServer?.stop()
+            throw error
+        }
+        try await localServer?.stop()
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `longrun`: one executable, a subcommand per process kind.
+@main
+struct Longrun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "longrun",
+        abstract: "Long-running operations behind an HTTP API, coordinated by PostgreSQL.",
+        subcommands: [MigrateCommand.self, APICommand.self, DevCommand.self, KeysCommand.self]
+    )
+
+    /// Bootstraps logging once per process, then runs the chosen subcommand. Tests call
+    /// subcommands directly and so keep their own logging.
+    static func main() async {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel =
+                ProcessInfo.processInfo.environment["LONGRUN_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

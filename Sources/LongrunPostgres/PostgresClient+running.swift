@@ -1,0 +1,19 @@
+import Logging
+import LongrunCore
+import PostgresNIO
+
+/// Runs `body` with a connection pool to `url` that lives exactly as long as the call:
+/// for one-shot commands (`migrate`, `keys create`) and tests. Long-running processes
+/// put the client in their ServiceGroup instead.
+public func withPostgresClient<Result: Sendable>(
+    url: String,
+    logger: Logger,
+    _ body: @Sendable (PostgresClient) async throws -> Result
+) async throws -> Result {
+    let client = PostgresClient(configuration: try .init(url: url), backgroundLogger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        return try await body(client)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import LongrunCore
+import PostgresNIO
+
+extension PostgresStore {
+    /// Queues a message for the notifier. Terminal transitions call this inside their own
+    /// transaction, which is what makes the webhook as certain as the change it reports.
+    @discardableResult
+    public func enqueueDelivery(
+        operationID: UUID, format: WebhookDelivery.Format, url: String, logID: Int64? = nil
+    ) async throws -> UUID {
+        let id = OperationID.make()
+        try await client.query(
+            """
+            INSERT INTO webhook_deliveries (id, operation_id, format, url, log_id)
+            VALUES (\(id), \(operationID), \(format.rawValue), \(url), \(logID))
+            """,
+            logger: logger
+        )
+        return id
+    }
+
+    /// Records one try at sending a delivery.
+    public func recordAttempt(_ attempt: DeliveryAttempt, deliveryID: UUID) async throws {
+        try await client.query(
+            """
+            INSERT INTO webhook_attempts (delivery_id, n, at, response_status, response_excerpt, error, latency_ms)
+            VALUES (\(deliveryID), \(attempt.number), \(attempt.at), \(attempt.responseStatus),
+                    \(attempt.responseExcerpt), \(attempt.error), \(attempt.latencyMilliseconds))
+            """,
+            logger: logger
+        )
+    }
+
+    /// An operation's deliveries, oldest first, each with its attempts in order.
+    public func deliveries(operationID: UUID) async throws -> [WebhookDelivery] {
+        var deliveries = try await client.query(
+            """
+            SELECT id, operation_id, format, url, status, next_attempt_at, created_at, log_id
+            FROM webhook_deliveries WHERE operation_id = \(operationID)
+            ORDER BY created_at, id
+            """,
+            logger: logger
+        ).collect().map(WebhookDelivery.init(row:))
+        guard !deliveries.isEmpty else { return [] }
+
+        let attemptRows = try await client.query(
+            """
+            SELECT delivery_id, n, at, response_status, response_excerpt, error, latency_ms
+            FROM webhook_attempts WHERE delivery_id = ANY(\(deliveries.map(\.id)))
+            ORDER BY delivery_id, n
+            """,
+            logger: logger
+        )
+        var attempts: [UUID: [DeliveryAttempt]] = [:]
+        for try await (deliveryID, number, at, status, excerpt, error, latency) in attemptRows.decode(
+            (UUID, Int, Date, Int?, String?, String?, Int).self
+        ) {
+            attempts[deliveryID, default: []].append(
+                DeliveryAttempt(
+                    number: number, at: at, responseStatus: status, responseExcerpt: excerpt, error: error,
+                    latencyMilliseconds: latency
+                )
+            )
+        }
+        for index in deliveries.indices {
+            deliveries[index].attempts = attempts[deliveries[index].id] ?? []
+        }
+        return deliveries
+    }
+}
+
+extension WebhookDelivery {
+    init(row: PostgresRow) throws {
+        let (id, operationID, formatText, url, statusText, nextAttemptAt, createdAt, logID) = try row.decode(
+            (UUID, UUID, String, String, String, Date, Date, Int64?).self
+        )
+        guard let format = Format(rawValue: formatText), let status = Status(rawValue: statusText) else {
+            throw LongrunError(.schemaMismatch, "unknown delivery format \(formatText) or status \(statusText)")
+        }
+        self.init(
+            id: id, operationID: operationID, format: format, url: url, status: status,
+            nextAttemptAt: nextAttemptAt, createdAt: createdAt, logID: logID, attempts: []
+        )
+    }
+}

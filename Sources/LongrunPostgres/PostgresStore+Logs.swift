@@ -1,0 +1,46 @@
+import Foundation
+import LongrunCore
+import PostgresNIO
+
+extension PostgresStore {
+    /// Appends a line to an operation's log.
+    @discardableResult
+    public func appendLog(operationID: UUID, level: OperationLogEntry.Level, message: String) async throws
+        -> OperationLogEntry
+    {
+        let rows = try await client.query(
+            """
+            INSERT INTO operation_logs (operation_id, level, message)
+            VALUES (\(operationID), \(level.rawValue), \(message))
+            RETURNING id, operation_id, at, level, message
+            """,
+            logger: logger
+        )
+        guard let row = try await rows.collect().first else {
+            throw LongrunError(.environment, "INSERT … RETURNING returned no row")
+        }
+        return try OperationLogEntry(row: row)
+    }
+
+    /// An operation's log lines in the order written, those after `afterID` only when given.
+    public func logs(operationID: UUID, after afterID: Int64? = nil) async throws -> [OperationLogEntry] {
+        try await client.query(
+            """
+            SELECT id, operation_id, at, level, message FROM operation_logs
+            WHERE operation_id = \(operationID) AND id > \(afterID ?? 0)
+            ORDER BY id
+            """,
+            logger: logger
+        ).collect().map(OperationLogEntry.init(row:))
+    }
+}
+
+extension OperationLogEntry {
+    init(row: PostgresRow) throws {
+        let (id, operationID, at, levelText, message) = try row.decode((Int64, UUID, Date, String, String).self)
+        guard let level = Level(rawValue: levelText) else {
+            throw LongrunError(.schemaMismatch, "unknown log level \(levelText)")
+        }
+        self.init(id: id, operationID: operationID, at: at, level: level, message: message)
+    }
+}

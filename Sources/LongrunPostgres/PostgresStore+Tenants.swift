@@ -1,0 +1,63 @@
+import Foundation
+import LongrunCore
+import PostgresNIO
+
+extension PostgresStore {
+    /// Returns the tenant called `name`, creating it with a fresh webhook secret first if
+    /// there is none. Safe to call from many processes at once.
+    public func ensureTenant(named name: String) async throws -> Tenant {
+        let secret = WebhookSecret.generate()
+        while true {
+            // Under READ COMMITTED a racing insert of the same name can hide from both
+            // halves of this statement; the next round then sees it.
+            let rows = try await client.query(
+                """
+                WITH inserted AS (
+                    INSERT INTO tenants (name, webhook_secret) VALUES (\(name), \(secret.text))
+                    ON CONFLICT (name) DO NOTHING
+                    RETURNING id, name, webhook_secret, created_at
+                )
+                SELECT id, name, webhook_secret, created_at FROM inserted
+                UNION ALL
+                SELECT id, name, webhook_secret, created_at FROM tenants WHERE name = \(name)
+                LIMIT 1
+                """,
+                logger: logger
+            )
+            if let tenant = try await rows.collect().first.map(Tenant.init(row:)) { return tenant }
+        }
+    }
+
+    /// Stores `key` for `tenantID`: its hash and display prefix, never the key itself.
+    public func addAPIKey(_ key: APIKey, tenantID: Int64) async throws {
+        try await client.query(
+            """
+            INSERT INTO api_keys (tenant_id, key_hash, key_prefix)
+            VALUES (\(tenantID), \(Data(key.hash)), \(key.displayPrefix))
+            """,
+            logger: logger
+        )
+    }
+
+    /// The tenant a presented key belongs to, or nil for an unknown or revoked key.
+    public func tenant(authenticatedBy key: APIKey) async throws -> Tenant? {
+        try await client.query(
+            """
+            SELECT t.id, t.name, t.webhook_secret, t.created_at
+            FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+            WHERE k.key_hash = \(Data(key.hash)) AND k.revoked_at IS NULL
+            """,
+            logger: logger
+        ).collect().first.map(Tenant.init(row:))
+    }
+}
+
+extension Tenant {
+    init(row: PostgresRow) throws {
+        let (id, name, secretText, createdAt) = try row.decode((Int64, String, String, Date).self)
+        guard let secret = WebhookSecret(secretText) else {
+            throw LongrunError(.schemaMismatch, "tenant \(name) has a malformed webhook secret")
+        }
+        self.init(id: id, name: name, webhookSecret: secret, createdAt: createdAt)
+    }
+}
