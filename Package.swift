@@ -7,6 +7,8 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
+// Tests reach into many modules of the stack; spelling out each one's import adds nothing there.
+let testSwiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
     name: "longrun",
@@ -95,10 +97,11 @@ let package = Package(
                 "LongrunPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LongrunCoreTests", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "LongrunCoreTests", dependencies: ["LongrunCore"], swiftSettings: testSwiftSettings),
         .testTarget(
             name: "LongrunPostgresTests",
             dependencies: [
@@ -108,26 +111,31 @@ let package = Package(
                 "LongrunTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "LongrunAPITests",
             dependencies: [
                 "LongrunAPI",
+                "LongrunLocalPostgres",
                 "LongrunPostgres",
                 "LongrunTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "LongrunCLITests",
             dependencies: [
                 "LongrunCLI",
+                "LongrunCore",
+                "LongrunLocalPostgres",
+                "LongrunPostgres",
                 "LongrunTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
     ]
 )

@@ -12,6 +12,7 @@ struct APIOptions: ParsableArguments {
     func configuration() throws -> APIConfiguration {
         let port = try Setting.resolve(port, environment: "LONGRUN_PORT", default: 8080)
         guard (0...65535).contains(port) else { throw ValidationError("the port must be 0 to 65535") }
-        return APIConfiguration(host: try Setting.resolve(host, environment: "LONGRUN_HOST", default: "127.0.0.1"), port: port)
+        return APIConfiguration(
+            host: try Setting.resolve(host, environment: "LONGRUN_HOST", default: "127.0.0.1"), port: port)
     }
 }

@@ -17,7 +17,8 @@ enum Services {
     ) throws -> [any Service] {
         let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
         let store = try PostgresStore(client: client, logger: logger)
-        let api = buildAPI(configuration: configuration, readiness: store, logger: logger, onServerRunning: onServerRunning)
+        let api = buildAPI(
+            configuration: configuration, readiness: store, logger: logger, onServerRunning: onServerRunning)
         return [client, api]
     }
 

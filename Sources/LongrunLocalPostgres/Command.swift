@@ -45,7 +45,8 @@ enum Command {
     }
 
     static func failure(_ what: String, status: Int32, log: URL) -> LocalPostgresError {
-        let tail = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").suffix(8)
+        let tail =
+            (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").suffix(8)
             .joined(separator: "\n") ?? ""
         return LocalPostgresError("\(what) failed (exit \(status)); the end of \(log.path):\n\(tail)")
     }

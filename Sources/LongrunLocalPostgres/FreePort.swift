@@ -7,7 +7,7 @@ import Darwin
 /// A TCP port on 127.0.0.1 that nobody listened on a moment ago (the kernel's choice
 /// for port 0). Another process may take it before the server does; the launcher
 /// retries with a new one when the start fails.
-func freeLoopbackPort() throws(LocalPostgresError) -> Int {
+public func freeLoopbackPort() throws(LocalPostgresError) -> Int {
     #if canImport(Glibc)
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else

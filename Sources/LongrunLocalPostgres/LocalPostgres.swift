@@ -183,7 +183,9 @@ public final class LocalPostgres: Sendable {
         var generator = SystemRandomNumberGenerator()
         let password = (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }
             .joined()
-        guard fileManager.createFile(atPath: passwordFile.path, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600])
+        guard
+            fileManager.createFile(
+                atPath: passwordFile.path, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600])
         else { throw LocalPostgresError("cannot write \(passwordFile.path)") }
         try account.own(passwordFile.path)
         logger.info("creating a PostgreSQL cluster", metadata: ["longrun.postgres.folder": "\(data.path)"])
@@ -245,10 +247,11 @@ public final class LocalPostgres: Sendable {
                 logger: logger
             )
             do {
-                let exists = try await connection.query(
-                    "SELECT 1 FROM pg_database WHERE datname = \(database)",
-                    logger: logger
-                ).collect().isEmpty == false
+                let exists =
+                    try await connection.query(
+                        "SELECT 1 FROM pg_database WHERE datname = \(database)",
+                        logger: logger
+                    ).collect().isEmpty == false
                 if !exists {
                     // CREATE DATABASE takes no bind parameters; the name is our own
                     // option, quoted as an identifier.
@@ -261,7 +264,8 @@ public final class LocalPostgres: Sendable {
             }
             try await connection.close()
         } catch {
-            throw LocalPostgresError("the server started but \(database) could not be prepared: \(String(reflecting: error))")
+            throw LocalPostgresError(
+                "the server started but \(database) could not be prepared: \(String(reflecting: error))")
         }
     }
 }

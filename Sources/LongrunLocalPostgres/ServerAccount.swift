@@ -56,7 +56,8 @@ struct ServerAccount: Sendable {
             var info = stat()
             if stat(current.path, &info) == 0 {
                 let passes =
-                    info.st_uid == account.uid ? info.st_mode & S_IXUSR != 0
+                    info.st_uid == account.uid
+                    ? info.st_mode & S_IXUSR != 0
                     : info.st_gid == account.gid ? info.st_mode & S_IXGRP != 0 : info.st_mode & S_IXOTH != 0
                 if !passes { return false }
             }

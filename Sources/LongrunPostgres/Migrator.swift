@@ -60,10 +60,11 @@ public struct Migrator: Sendable {
     }
 
     private func pendingMigrations(on connection: PostgresConnection) async throws -> [Migration] {
-        let exists = try await connection.query(
-            "SELECT to_regclass('schema_migrations') IS NOT NULL",
-            logger: logger
-        ).collect().first?.decode(Bool.self) ?? false
+        let exists =
+            try await connection.query(
+                "SELECT to_regclass('schema_migrations') IS NOT NULL",
+                logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
         guard exists else { return migrations }
 
         let rows = try await connection.query(

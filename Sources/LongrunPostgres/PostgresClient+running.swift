@@ -10,7 +10,11 @@ public func withPostgresClient<Result: Sendable>(
     logger: Logger,
     _ body: @Sendable (PostgresClient) async throws -> Result
 ) async throws -> Result {
-    let client = PostgresClient(configuration: try .init(url: url), backgroundLogger: logger)
+    // The pool warns when the first lease can beat `run()` to the start, which here it
+    // may, harmlessly (the lease waits); failures still reach the caller as errors.
+    var backgroundLogger = logger
+    backgroundLogger.logLevel = max(logger.logLevel, .error)
+    let client = PostgresClient(configuration: try .init(url: url), backgroundLogger: backgroundLogger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await client.run() }
         defer { group.cancelAll() }

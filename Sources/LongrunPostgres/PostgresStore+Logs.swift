@@ -5,7 +5,9 @@ import PostgresNIO
 extension PostgresStore {
     /// Appends a line to an operation's log.
     @discardableResult
-    public func appendLog(operationID: UUID, level: OperationLogEntry.Level, message: String) async throws
+    public func appendLog(
+        operationID: UUID, level: OperationLogEntry.Level, message: String
+    ) async throws
         -> OperationLogEntry
     {
         let rows = try await client.query(

@@ -20,7 +20,9 @@ extension PostgresStore {
         }
     }
 
-    static func insertOperation(_ new: NewOperation, on connection: PostgresConnection, logger: Logger)
+    static func insertOperation(
+        _ new: NewOperation, on connection: PostgresConnection, logger: Logger
+    )
         async throws -> OperationRecord
     {
         let rows = try await connection.query(

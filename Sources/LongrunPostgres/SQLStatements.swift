@@ -96,7 +96,9 @@ enum SQLStatements {
         while index < characters.count {
             let character = characters[index]
             if character == "$" { return Array(characters[start...index]) }
-            guard character == "_" || character.properties.isAlphabetic || (index > start + 1 && character.properties.numericType != nil)
+            guard
+                character == "_" || character.properties.isAlphabetic
+                    || (index > start + 1 && character.properties.numericType != nil)
             else { return nil }
             index += 1
         }

@@ -4,7 +4,6 @@ import LongrunLocalPostgres
 import LongrunPostgres
 import PostgresNIO
 
-
 /// A database of its own for one test, on a real PostgreSQL: the server named by
 /// `LONGRUN_TEST_DATABASE_URL` (its user needs CREATEDB), or else a private server that
 /// the test process starts on first use and stops when it exits.
@@ -47,7 +46,9 @@ public struct TestDatabase: Sendable {
     }
 
     /// Runs `body` with a store on this database.
-    public func withStore<Result: Sendable>(_ body: @Sendable (PostgresStore) async throws -> Result) async throws
+    public func withStore<Result: Sendable>(
+        _ body: @Sendable (PostgresStore) async throws -> Result
+    ) async throws
         -> Result
     {
         try await withPostgresClient(url: url, logger: logger) { client in

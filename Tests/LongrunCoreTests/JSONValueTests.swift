@@ -15,6 +15,8 @@ import Testing
         // 2^53 + 1 would round as a Double; it must stay exact.
         #expect(object["big"] == .integer(9_007_199_254_740_993))
         #expect(object["neg"] == .integer(-12))
-        #expect(object["a"] == .array([.integer(1), .number(2.5), .string("x"), .bool(true), .null, .object(["b": .emptyObject])]))
+        #expect(
+            object["a"]
+                == .array([.integer(1), .number(2.5), .string("x"), .bool(true), .null, .object(["b": .emptyObject])]))
     }
 }

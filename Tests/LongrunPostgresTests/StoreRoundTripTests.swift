@@ -123,7 +123,9 @@ import Testing
         try await TestDatabase.with { database in
             let id = try await database.withStore { store in
                 let tenant = try await store.ensureTenant(named: "acme")
-                return try await store.insertOperation(NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject)).id
+                return try await store.insertOperation(
+                    NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject)
+                ).id
             }
             let forbidden: [PostgresQuery] = [
                 "UPDATE operations SET status = 'succeeded', finished_at = now() WHERE id = \(id)",  // no result
@@ -144,7 +146,8 @@ import Testing
         try await TestDatabase.with { database in
             try await database.withStore { store in
                 let tenant = try await store.ensureTenant(named: "acme")
-                let operation = try await store.insertOperation(NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject))
+                let operation = try await store.insertOperation(
+                    NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject))
                 let first = try await store.appendLog(operationID: operation.id, level: .info, message: "step 1/2")
                 let second = try await store.appendLog(operationID: operation.id, level: .warning, message: "slow disk")
                 #expect(second.id > first.id)
@@ -161,13 +164,15 @@ import Testing
         try await TestDatabase.with { database in
             try await database.withStore { store in
                 let tenant = try await store.ensureTenant(named: "acme")
-                let operation = try await store.insertOperation(NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject))
+                let operation = try await store.insertOperation(
+                    NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject))
                 let log = try await store.appendLog(operationID: operation.id, level: .info, message: "hello")
                 let standard = try await store.enqueueDelivery(
                     operationID: operation.id, format: .standard, url: "https://example.com/hook"
                 )
                 let forwarded = try await store.enqueueDelivery(
-                    operationID: operation.id, format: .ouroLog, url: "https://ouro.example/actions/a/log", logID: log.id
+                    operationID: operation.id, format: .ouroLog, url: "https://ouro.example/actions/a/log",
+                    logID: log.id
                 )
                 let failed = DeliveryAttempt(
                     number: 1, at: Date(timeIntervalSince1970: 1_800_000_000), responseStatus: 503,

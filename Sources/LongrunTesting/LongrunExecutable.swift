@@ -1,0 +1,30 @@
+import Foundation
+
+/// The `longrun` binary this test run built, for tests that need real processes
+/// (concurrent migrations, `longrun dev` and its signals). SwiftPM puts it beside the
+/// test bundle.
+public enum LongrunExecutable {
+    public static var path: String {
+        get throws {
+            let folders = [
+                Bundle.main.executableURL?.deletingLastPathComponent(),
+                URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            ]
+            for case let folder? in folders {
+                let candidate = folder.appendingPathComponent("longrun").path
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+            throw TestSupportError("the longrun binary was not built beside the tests; run `swift build --build-tests`")
+        }
+    }
+
+    /// The environment for a child `longrun`: this one without `DATABASE_URL` (so only
+    /// what a test passes counts), quiet logs, and `extra`.
+    public static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = nil
+        environment["LONGRUN_LOG_LEVEL"] = "warning"
+        environment.merge(extra) { _, new in new }
+        return environment
+    }
+}

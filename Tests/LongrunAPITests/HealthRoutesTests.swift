@@ -1,0 +1,76 @@
+import Foundation
+import HummingbirdTesting
+import Logging
+import LongrunAPI
+import LongrunLocalPostgres
+import LongrunPostgres
+import LongrunTesting
+import Testing
+
+@Suite struct HealthRoutesTests {
+    let logger = Logger(label: "longrun.test.api")
+
+    @Test func healthzAndReadyzAnswer200OnAMigratedDatabase() async throws {
+        try await TestDatabase.with { database in
+            try await database.withStore { store in
+                let app = buildAPI(configuration: .init(), readiness: store, logger: logger)
+                try await app.test(.router) { client in
+                    try await client.execute(uri: "/healthz", method: .get) { response in
+                        #expect(response.status == .ok)
+                        #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+                    }
+                    try await client.execute(uri: "/readyz", method: .get) { response in
+                        #expect(response.status == .ok)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func readyzIs503WhileMigrationsArePending() async throws {
+        try await TestDatabase.with(migrated: false) { database in
+            try await database.withStore { store in
+                let app = buildAPI(configuration: .init(), readiness: store, logger: logger)
+                try await app.test(.router) { client in
+                    try await client.execute(uri: "/readyz", method: .get) { response in
+                        #expect(response.status == .serviceUnavailable)
+                        #expect(response.headers[.contentType] == "application/problem+json")
+                        let problem = try JSONDecoder().decode(ProblemDocument.self, from: Data(buffer: response.body))
+                        #expect(problem.status == 503)
+                        #expect(problem.title == "Migrations pending")
+                        #expect(problem.detail.contains("0001_schema_migrations.sql"))
+                    }
+                    // Liveness does not depend on the database.
+                    try await client.execute(uri: "/healthz", method: .get) { response in
+                        #expect(response.status == .ok)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func readyzIs503WhenTheDatabaseIsUnreachable() async throws {
+        // Nothing listens on a port we just saw free.
+        let url = "postgres://postgres:x@127.0.0.1:\(try freeLoopbackPort())/none?sslmode=disable"
+        try await withPostgresClient(url: url, logger: logger) { client in
+            let store = try PostgresStore(client: client, logger: logger)
+            let app = buildAPI(
+                configuration: .init(readinessTimeout: .milliseconds(300)), readiness: store, logger: logger)
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    let problem = try JSONDecoder().decode(ProblemDocument.self, from: Data(buffer: response.body))
+                    #expect(problem.title == "Database unreachable")
+                    #expect(!problem.detail.contains("postgres:x"))
+                }
+            }
+        }
+    }
+}
+
+struct ProblemDocument: Decodable {
+    var type: String
+    var title: String
+    var status: Int
+    var detail: String
+}

@@ -1,0 +1,29 @@
+# Shared by scripts/dev and scripts/test: make sure this machine has what Longrun needs.
+# Sourced, not run.
+
+# The Swift toolchain cannot come from a package registry; say so plainly.
+require_swift() {
+  if ! command -v swift >/dev/null 2>&1; then
+    echo "error: the Swift toolchain (swift 6.2 or newer) is not on PATH; install it from swift.org first" >&2
+    exit 1
+  fi
+}
+
+# PostgreSQL's server programs (initdb, pg_ctl, postgres), from Debian's packages when missing.
+# The private servers of `longrun dev` and the test suite need them; nothing is started here.
+require_postgres_server() {
+  if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    return
+  fi
+  echo "PostgreSQL's server programs are missing; installing Debian's postgresql package" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "error: run as root (or install sudo) so that apt-get can install postgresql" >&2
+      exit 1
+    fi
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+  # Debian's package starts a cluster of its own on port 5432; Longrun never uses it.
+}
