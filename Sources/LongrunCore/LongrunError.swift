@@ -1,7 +1,7 @@
 /// An error of Longrun's own, with a code callers can switch on and a message for people.
 ///
 /// The code is an open set (a struct, not an enum) so new codes do not break callers;
-/// the API maps codes to problem documents in one place.
+/// the API maps them to problem documents.
 public struct LongrunError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public var rawValue: String
@@ -12,8 +12,6 @@ public struct LongrunError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let illegalTransition = Code(rawValue: "illegal_transition")
         /// A value failed validation (a request field, a configuration value).
         public static let invalidInput = Code(rawValue: "invalid_input")
-        /// The thing named does not exist (or belongs to another tenant).
-        public static let notFound = Code(rawValue: "not_found")
         /// The database holds migrations this build does not know, or differs from them.
         public static let schemaMismatch = Code(rawValue: "schema_mismatch")
         /// A local resource (a binary, a folder, a process) is missing or misbehaves.

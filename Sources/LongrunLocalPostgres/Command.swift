@@ -17,11 +17,14 @@ enum Command {
     ) async throws(LocalPostgresError) -> Int32 {
         let output = try openForAppending(log)
         defer { try? output.close() }
+        let commandLine = account.commandLine(arguments)
+        var options = PlatformOptions()
+        options.createSession = newSession
         do {
             let result = try await Subprocess.run(
-                .path(FilePath(arguments[0])),
-                arguments: Arguments(Array(arguments.dropFirst())),
-                platformOptions: account.platformOptions(newSession: newSession),
+                executable(commandLine[0]),
+                arguments: Arguments(Array(commandLine.dropFirst())),
+                platformOptions: options,
                 input: .none,
                 output: .fileDescriptor(output, closeAfterSpawningProcess: false),
                 error: .combinedWithOutput
@@ -42,6 +45,11 @@ enum Command {
     ) async throws(LocalPostgresError) {
         let status = try await run(arguments, as: account, log: log, newSession: newSession)
         guard status == 0 else { throw failure(what, status: status, log: log) }
+    }
+
+    /// A path as given, a bare name looked up on PATH.
+    static func executable(_ name: String) -> Executable {
+        name.contains("/") ? .path(FilePath(name)) : .name(name)
     }
 
     static func failure(_ what: String, status: Int32, log: URL) -> LocalPostgresError {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,9 @@ import Darwin
 /// gets the lock while a server is running knows that server is an orphan of a crashed
 /// parent, and one that does not get it knows the server is in live use.
 final class FolderLock: Sendable {
-    private let descriptor: Int32
+    /// Nil once released, so a second release cannot close a descriptor number that
+    /// something else has reused meanwhile.
+    private let descriptor: Mutex<Int32?>
 
     /// Nil when another live process holds the lock.
     init?(path: String) throws(LocalPostgresError) {
@@ -25,11 +28,15 @@ final class FolderLock: Sendable {
             close(descriptor)
             return nil
         }
-        self.descriptor = descriptor
+        self.descriptor = Mutex(descriptor)
     }
 
     func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
+        descriptor.withLock { descriptor in
+            guard let open = descriptor else { return }
+            flock(open, LOCK_UN)
+            close(open)
+            descriptor = nil
+        }
     }
 }

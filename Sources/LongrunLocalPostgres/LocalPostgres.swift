@@ -143,7 +143,9 @@ public final class LocalPostgres: Sendable {
         } catch {
             throw LocalPostgresError("the watchdog that stops the server failed: \(error)")
         }
-        guard status == 0 else { throw Command.failure("pg_ctl stop", status: status, log: log) }
+        // A server that is already gone (stopped by someone else) is as stopped as can be.
+        let gone = !FileManager.default.fileExists(atPath: dataFolder.appendingPathComponent("postmaster.pid").path)
+        guard status == 0 || gone else { throw Command.failure("pg_ctl stop", status: status, log: log) }
     }
 
     private static func stopCommand(binaries: PostgresBinaries, data: URL) -> [String] {

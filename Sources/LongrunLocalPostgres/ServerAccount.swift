@@ -1,5 +1,4 @@
 import Foundation
-import Subprocess
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +10,8 @@ import Darwin
 ///
 /// PostgreSQL refuses to run as root, so a launcher started by root hands the data
 /// folder to an unprivileged account (Debian's package creates `postgres`) and runs
-/// `initdb` and `pg_ctl` as that account. Anyone else runs them as themselves.
+/// `initdb` and `pg_ctl` as that account through `runuser`. Anyone else runs them as
+/// themselves.
 struct ServerAccount: Sendable {
     /// Nil when the caller is not root and runs the programs directly.
     let switchTo: (name: String, uid: uid_t, gid: gid_t)?
@@ -35,17 +35,12 @@ struct ServerAccount: Sendable {
         }
     }
 
-    /// How to start a program as the account: root drops to it (and to no
-    /// supplementary groups) in the child; anyone else runs programs as themselves.
-    func platformOptions(newSession: Bool) -> PlatformOptions {
-        var options = PlatformOptions()
-        options.createSession = newSession
-        if let account = switchTo {
-            options.userID = account.uid
-            options.groupID = account.gid
-            options.supplementaryGroups = []
-        }
-        return options
+    /// The command line that runs `arguments` as the account: through `runuser` when
+    /// root (posix_spawn then starts it; swift-subprocess's own user switch forks the
+    /// whole multithreaded process, which was seen to deadlock the child before exec).
+    func commandLine(_ arguments: [String]) -> [String] {
+        guard let account = switchTo else { return arguments }
+        return ["runuser", "-u", account.name, "--"] + arguments
     }
 
     /// Whether the account can reach `folder`: every folder above it must let it pass.

@@ -17,12 +17,17 @@ final class Watchdog: Sendable {
         let output = try Command.openForAppending(log)
         let (released, release) = AsyncStream<Void>.makeStream()
         self.release = release
-        let options = account.platformOptions(newSession: true)
+        var options = PlatformOptions()
+        options.createSession = true
+        let commandLine = account.commandLine(
+            ["/bin/sh", "-c", #"read -r _; echo "watchdog: stopping the server"; exec "$@""#, "longrun-watchdog"]
+                + stopCommand
+        )
         exit = Task {
             defer { try? output.close() }
             let result = try await Subprocess.run(
-                .path("/bin/sh"),
-                arguments: Arguments(["-c", #"read -r _; exec "$@""#, "longrun-postgres-watchdog"] + stopCommand),
+                Command.executable(commandLine[0]),
+                arguments: Arguments(Array(commandLine.dropFirst())),
                 platformOptions: options,
                 input: .inputWriter,
                 output: .fileDescriptor(output, closeAfterSpawningProcess: false),

@@ -7,9 +7,10 @@ extension PostgresStore {
     /// there is none. Safe to call from many processes at once.
     public func ensureTenant(named name: String) async throws -> Tenant {
         let secret = WebhookSecret.generate()
-        while true {
-            // Under READ COMMITTED a racing insert of the same name can hide from both
-            // halves of this statement; the next round then sees it.
+        // Under READ COMMITTED a racing insert of the same name can hide from both halves
+        // of this statement (it commits after the statement's snapshot); the next round
+        // sees it.
+        for _ in 0..<3 {
             let rows = try await client.query(
                 """
                 WITH inserted AS (
@@ -26,6 +27,7 @@ extension PostgresStore {
             )
             if let tenant = try await rows.collect().first.map(Tenant.init(row:)) { return tenant }
         }
+        throw LongrunError(.environment, "tenant \(name) was neither created nor found")
     }
 
     /// Stores `key` for `tenantID`: its hash and display prefix, never the key itself.

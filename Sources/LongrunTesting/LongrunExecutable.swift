@@ -1,4 +1,5 @@
 import Foundation
+import Subprocess
 
 /// The `longrun` binary this test run built, for tests that need real processes
 /// (concurrent migrations, `longrun dev` and its signals). SwiftPM puts it beside the
@@ -20,11 +21,16 @@ public enum LongrunExecutable {
 
     /// The environment for a child `longrun`: this one without `DATABASE_URL` (so only
     /// what a test passes counts), quiet logs, and `extra`.
-    public static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+    public static func environment(_ extra: [String: String] = [:]) -> Subprocess.Environment {
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = nil
         environment["LONGRUN_LOG_LEVEL"] = "warning"
         environment.merge(extra) { _, new in new }
-        return environment
+        return .custom(
+            .init(
+                uniqueKeysWithValues: environment.compactMap { name, value in
+                    Subprocess.Environment.Key(rawValue: name).map { ($0, value) }
+                })
+        )
     }
 }

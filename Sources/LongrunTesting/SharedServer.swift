@@ -39,31 +39,11 @@ actor SharedServer {
         return server.url(database: "postgres")
     }
 
-    /// Runs `body` on a single connection to the server's maintenance database, for
-    /// statements such as CREATE DATABASE that cannot run inside a transaction.
-    static func administer(
-        serverURL: String,
-        logger: Logger,
-        _ body: (PostgresConnection) async throws -> Void
-    ) async throws {
-        let configuration = try PostgresClient.Configuration(url: serverURL)
-        guard let host = configuration.host, let port = configuration.port else {
-            throw TestSupportError("the test database URL must name a TCP host and port")
+    /// Runs a statement such as CREATE DATABASE on the server's maintenance database
+    /// (outside any transaction, as those statements require).
+    static func administer(serverURL: String, logger: Logger, _ statement: PostgresQuery) async throws {
+        try await withPostgresClient(url: serverURL, logger: logger) { client in
+            _ = try await client.query(statement, logger: logger)
         }
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                host: host, port: port, username: configuration.username, password: configuration.password,
-                database: configuration.database, tls: .disable
-            ),
-            id: 1,
-            logger: logger
-        )
-        do {
-            try await body(connection)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
     }
 }

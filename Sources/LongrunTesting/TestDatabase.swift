@@ -26,9 +26,11 @@ public struct TestDatabase: Sendable {
         let server = try await SharedServer.shared.url()
         let name = "longrun_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let logger = Logger(label: "longrun.test")
-        try await SharedServer.administer(serverURL: server, logger: logger) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        }
+        try await SharedServer.administer(
+            serverURL: server,
+            logger: logger,
+            PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")
+        )
         let database = TestDatabase(name: name, url: try replacingDatabase(in: server, with: name), logger: logger)
         do {
             if migrated {
@@ -57,12 +59,11 @@ public struct TestDatabase: Sendable {
     }
 
     private func drop(serverURL: String) async throws {
-        try await SharedServer.administer(serverURL: serverURL, logger: logger) { connection in
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"),
-                logger: logger
-            )
-        }
+        try await SharedServer.administer(
+            serverURL: serverURL,
+            logger: logger,
+            PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        )
     }
 }
 

@@ -19,20 +19,14 @@ import FoundationNetworking
 
     /// Starts `longrun dev`, waits for its ready line, checks both health routes, then
     /// ends it with `ending` and returns what it saw and how the process ended.
-    func runDev(folder: URL, ending: Subprocess.Signal) async throws -> (Run, TerminationStatus) {
+    func runDev(folder: URL, ending: Subprocess.Signal) async throws -> (Run, TerminationStatus, String) {
         let port = try freeLoopbackPort()
         var options = PlatformOptions()
         options.processGroupID = 0
         let result = try await Subprocess.run(
             .path(.init(try LongrunExecutable.path)),
             arguments: ["dev", "--port", "\(port)", "--data-dir", folder.path],
-            environment: .custom(
-                .init(
-                    uniqueKeysWithValues: LongrunExecutable.environment().map {
-                        (Environment.Key(rawValue: $0.key)!, $0.value)
-                    }
-                )
-            ),
+            environment: LongrunExecutable.environment(),
             platformOptions: options,
             input: .none,
             output: .sequence,
@@ -54,9 +48,9 @@ import FoundationNetworking
         }
         let run = result.closureResult
         guard run.serverPID != 0 else {
-            throw TestSupportError("longrun dev never became ready: \(run.printed) \(result.standardError ?? "")")
+            throw TestSupportError("longrun dev never became ready: \(run.printed) \(result.standardError)")
         }
-        return (run, result.terminationStatus)
+        return (run, result.terminationStatus, result.standardError)
     }
 
     func temporaryFolder() -> URL {
@@ -66,8 +60,8 @@ import FoundationNetworking
     @Test func servesHealthAndReadinessThenStopsCleanlyOnCtrlC() async throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (run, termination) = try await runDev(folder: folder, ending: .interrupt)
-        #expect(termination == .exited(0))
+        let (run, termination, errors) = try await runDev(folder: folder, ending: .interrupt)
+        #expect(termination == .exited(0), "\(errors)")
         #expect(run.printed.contains { $0.hasPrefix("api_key: lr_") })
         #expect(run.printed.contains { $0.hasPrefix("webhook_secret: whsec_") })
         #expect(run.printed.contains { $0.contains("curl -s http://127.0.0.1:\(run.port)/readyz") })
@@ -78,13 +72,13 @@ import FoundationNetworking
     @Test func aKilledDevLeavesNoServerAndTheNextRunStartsAgain() async throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (killed, termination) = try await runDev(folder: folder, ending: .kill)
+        let (killed, termination, _) = try await runDev(folder: folder, ending: .kill)
         #expect(termination == .signaled(SIGKILL))
         // The watchdog notices its launcher is gone and stops the server.
         #expect(await hasEnded(killed.serverPID))
 
-        let (again, secondTermination) = try await runDev(folder: folder, ending: .interrupt)
-        #expect(secondTermination == .exited(0))
+        let (again, secondTermination, errors) = try await runDev(folder: folder, ending: .interrupt)
+        #expect(secondTermination == .exited(0), "\(errors)")
         #expect(await hasEnded(again.serverPID))
     }
 }

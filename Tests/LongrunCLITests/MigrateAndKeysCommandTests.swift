@@ -11,18 +11,14 @@ import Testing
         let result = try await Subprocess.run(
             .path(.init(try LongrunExecutable.path)),
             arguments: .init(arguments),
-            environment: .custom(
-                .init(
-                    uniqueKeysWithValues: LongrunExecutable.environment(environment).map {
-                        (Environment.Key(rawValue: $0.key)!, $0.value)
-                    })),
+            environment: LongrunExecutable.environment(environment),
             output: .string(limit: 1 << 20),
             error: .combinedWithOutput
         )
         guard case .exited(let code) = result.terminationStatus else {
             throw TestSupportError("longrun \(arguments) was killed: \(result.terminationStatus)")
         }
-        return (code, result.standardOutput ?? "")
+        return (code, result.standardOutput)
     }
 
     @Test func fourConcurrentMigrateProcessesApplyEachMigrationOnce() async throws {
