@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -45,6 +46,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("../../sql")],
             swiftSettings: swiftSettings
@@ -64,7 +66,10 @@ let package = Package(
             name: "LongrunAPI",
             dependencies: [
                 "LongrunCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -79,6 +84,7 @@ let package = Package(
                 "LongrunCore",
                 "LongrunLocalPostgres",
                 "LongrunPostgres",
+                "LongrunWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,6 +109,11 @@ let package = Package(
         ),
         .testTarget(name: "LongrunCoreTests", dependencies: ["LongrunCore"], swiftSettings: testSwiftSettings),
         .testTarget(
+            name: "LongrunWorkerTests",
+            dependencies: ["LongrunCore", "LongrunTesting", "LongrunWorker"],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "LongrunPostgresTests",
             dependencies: [
                 "LongrunCore",
@@ -117,10 +128,14 @@ let package = Package(
             name: "LongrunAPITests",
             dependencies: [
                 "LongrunAPI",
+                "LongrunCore",
                 "LongrunLocalPostgres",
                 "LongrunPostgres",
                 "LongrunTesting",
+                "LongrunWorker",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: testSwiftSettings
         ),

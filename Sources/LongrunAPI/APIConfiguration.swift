@@ -1,13 +1,51 @@
 /// What an API node needs to know, filled from flags and environment by the CLI.
 public struct APIConfiguration: Sendable {
+    public enum Authentication: Sendable, Hashable {
+        /// `Authorization: Bearer <key>` on every `/v1` and kind route (the default).
+        case apiKeys
+        /// No keys: every request acts for the tenant `default`. For local experiments.
+        case none
+    }
+
+    /// A kind served at a path of its own, where the whole body is the input.
+    public struct KindMount: Sendable, Hashable {
+        public var path: String
+        public var kind: String
+        /// Whether a webhook (`ouro-webhook-url` or `callback_url`) is required.
+        public var requiresWebhook: Bool
+
+        public init(path: String, kind: String, requiresWebhook: Bool) {
+            self.path = path
+            self.kind = kind
+            self.requiresWebhook = requiresWebhook
+        }
+    }
+
     public var host: String
     public var port: Int
+    public var authentication: Authentication
+    /// Callback URLs on loopback and private networks are refused unless this is set.
+    public var allowPrivateCallbacks: Bool
+    public var mounts: [KindMount]
+    /// Request bodies larger than this are refused with 413.
+    public var bodyLimit: Int
+    /// How long an `Idempotency-Key` is remembered.
+    public var idempotencyKeyLifetime: Duration
     /// How long `/readyz` waits for the database before calling it unreachable.
     public var readinessTimeout: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, readinessTimeout: Duration = .seconds(2)) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, authentication: Authentication = .apiKeys,
+        allowPrivateCallbacks: Bool = false, mounts: [KindMount] = [], bodyLimit: Int = 1 << 20,
+        idempotencyKeyLifetime: Duration = .seconds(24 * 3600), readinessTimeout: Duration = .seconds(2)
+    ) {
         self.host = host
         self.port = port
+        self.authentication = authentication
+        self.allowPrivateCallbacks = allowPrivateCallbacks
+        self.mounts = mounts
+        self.bodyLimit = bodyLimit
+        self.idempotencyKeyLifetime = idempotencyKeyLifetime
         self.readinessTimeout = readinessTimeout
     }
 }

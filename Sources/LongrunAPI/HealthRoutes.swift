@@ -10,9 +10,11 @@ struct HealthRoutes<Readiness: SchemaReadiness>: Sendable {
     let timeout: Duration
     let logger: Logger
 
-    func register(on router: Router<some RequestContext>) {
+    func register(on router: Router<some RequestContext>, table: RouteTable) {
         router.get("healthz") { _, _ in HealthStatus(status: "ok") }
         router.get("readyz") { _, _ in try await checkReadiness() }
+        table.add(.get, "/healthz")
+        table.add(.get, "/readyz")
     }
 
     private func checkReadiness() async throws -> HealthStatus {

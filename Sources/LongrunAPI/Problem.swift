@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// An RFC 9457 problem document: the one shape every error of the API takes.
@@ -7,6 +8,11 @@ public struct Problem: HTTPResponseError, Sendable {
     public struct FieldError: Codable, Sendable, Hashable {
         public var field: String
         public var message: String
+
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
     }
 
     public var status: HTTPResponse.Status
@@ -24,6 +30,22 @@ public struct Problem: HTTPResponseError, Sendable {
         self.detail = detail
         self.errors = errors
         self.headers = headers
+    }
+
+    /// 400: fields of the request that are malformed.
+    static func invalid(_ errors: [FieldError]) -> Problem {
+        Problem(
+            status: .badRequest, title: "Invalid request",
+            detail: "Some fields of the request are not valid; see errors.", errors: errors
+        )
+    }
+
+    /// 422: a well-formed request this server will not carry out.
+    static func unprocessable(_ errors: [FieldError]) -> Problem {
+        Problem(
+            status: .unprocessableContent, title: "Unprocessable request",
+            detail: "The request is well-formed but cannot be accepted; see errors.", errors: errors
+        )
     }
 
     private struct Document: Encodable {

@@ -9,10 +9,64 @@ struct APIOptions: ParsableArguments {
     @Option(help: "Listen port (env: LONGRUN_PORT; default 8080).")
     var port: Int?
 
-    func configuration() throws -> APIConfiguration {
+    @Option(help: "keys, or none for no API keys (env: LONGRUN_AUTH; default keys).")
+    var auth: AuthenticationFlag?
+
+    @Flag(help: "Allow callback URLs on loopback and private networks (env: LONGRUN_ALLOW_PRIVATE_CALLBACKS).")
+    var allowPrivateCallbacks = false
+
+    @Option(help: "Serve a kind at a path of its own, body = input: PATH=KIND (repeatable; env: LONGRUN_MOUNT).")
+    var mount: [KindMountFlag] = []
+
+    @Option(help: "The same, and a webhook is required: PATH=KIND (repeatable; env: LONGRUN_MOUNT_ASYNC).")
+    var mountAsync: [KindMountFlag] = []
+
+    /// The configuration from flags and environment; `developing` turns on what
+    /// `longrun dev` defaults to (private callbacks allowed).
+    func configuration(developing: Bool = false) throws -> APIConfiguration {
         let port = try Setting.resolve(port, environment: "LONGRUN_PORT", default: 8080)
         guard (0...65535).contains(port) else { throw ValidationError("the port must be 0 to 65535") }
+        let mounts =
+            try Setting.list(mount, environment: "LONGRUN_MOUNT").map { $0.mount(requiresWebhook: false) }
+            + (try Setting.list(mountAsync, environment: "LONGRUN_MOUNT_ASYNC").map { $0.mount(requiresWebhook: true) })
+        let privateCallbacksFromEnvironment =
+            try Setting.resolve(nil as Bool?, environment: "LONGRUN_ALLOW_PRIVATE_CALLBACKS") ?? false
         return APIConfiguration(
-            host: try Setting.resolve(host, environment: "LONGRUN_HOST", default: "127.0.0.1"), port: port)
+            host: try Setting.resolve(host, environment: "LONGRUN_HOST", default: "127.0.0.1"),
+            port: port,
+            authentication: try Setting.resolve(auth, environment: "LONGRUN_AUTH", default: .keys).authentication,
+            allowPrivateCallbacks: developing || allowPrivateCallbacks || privateCallbacksFromEnvironment,
+            mounts: mounts
+        )
+    }
+}
+
+enum AuthenticationFlag: String, ExpressibleByArgument {
+    case keys, none
+
+    var authentication: APIConfiguration.Authentication {
+        switch self {
+        case .keys: .apiKeys
+        case .none: .none
+        }
+    }
+}
+
+/// `PATH=KIND`, e.g. `/process=demo.sleep`.
+struct KindMountFlag: ExpressibleByArgument {
+    var path: String
+    var kind: String
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, parts[0].hasPrefix("/"), parts[0].count > 1, !parts[1].isEmpty,
+            !parts[0].hasPrefix("/v1/"), parts[0] != "/v1"
+        else { return nil }
+        path = String(parts[0])
+        kind = String(parts[1])
+    }
+
+    func mount(requiresWebhook: Bool) -> APIConfiguration.KindMount {
+        .init(path: path, kind: kind, requiresWebhook: requiresWebhook)
     }
 }

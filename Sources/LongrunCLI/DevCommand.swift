@@ -22,7 +22,7 @@ struct DevCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "longrun.dev")
-        let apiConfiguration = try api.configuration()
+        let apiConfiguration = try api.configuration(developing: true)
         var localServer: LocalPostgres?
         let databaseURL: String
         if let url = try database.resolvedURL() {

@@ -1,7 +1,9 @@
 import Hummingbird
 import Logging
 import LongrunAPI
+import LongrunCore
 import LongrunPostgres
+import LongrunWorker
 import PostgresNIO
 import ServiceLifecycle
 import UnixSignals
@@ -18,7 +20,9 @@ enum Services {
         let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
         let store = try PostgresStore(client: client, logger: logger)
         let api = buildAPI(
-            configuration: configuration, readiness: store, logger: logger, onServerRunning: onServerRunning)
+            configuration: configuration, store: store, registry: .demoKinds, services: [store.publisher],
+            logger: logger, onServerRunning: onServerRunning
+        )
         return [client, api]
     }
 

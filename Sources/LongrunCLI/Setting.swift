@@ -24,4 +24,16 @@ enum Setting {
         }
         return value
     }
+
+    /// A repeatable flag, or its variable as a comma-separated list.
+    static func list<Value: ExpressibleByArgument>(_ flags: [Value], environment variable: String) throws -> [Value] {
+        guard flags.isEmpty else { return flags }
+        guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else { return [] }
+        return try text.split(separator: ",").map { item in
+            guard let value = Value(argument: String(item)) else {
+                throw ValidationError("\(variable) holds \(item), which is not a valid value")
+            }
+            return value
+        }
+    }
 }

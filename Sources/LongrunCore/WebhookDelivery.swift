@@ -30,6 +30,11 @@ public struct WebhookDelivery: Sendable, Hashable {
     public var logID: Int64?
     public var attempts: [DeliveryAttempt]
 
+    /// The `webhook-id` receivers see and dedupe on: `msg_` and the id's hex digits.
+    public var webhookID: String {
+        "msg_" + id.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    }
+
     public init(
         id: UUID, operationID: UUID, format: Format, url: String, status: Status, nextAttemptAt: Date,
         createdAt: Date, logID: Int64?, attempts: [DeliveryAttempt]

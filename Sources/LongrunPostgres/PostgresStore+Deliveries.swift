@@ -1,16 +1,27 @@
 import Foundation
+import Logging
 import LongrunCore
 import PostgresNIO
 
 extension PostgresStore {
-    /// Queues a message for the notifier. Terminal transitions call this inside their own
-    /// transaction, which is what makes the webhook as certain as the change it reports.
+    /// Queues a message for the notifier.
     @discardableResult
     public func enqueueDelivery(
         operationID: UUID, format: WebhookDelivery.Format, url: String, logID: Int64? = nil
     ) async throws -> UUID {
+        try await client.withConnection { connection in
+            try await Self.enqueueDelivery(
+                operationID: operationID, format: format, url: url, logID: logID, on: connection, logger: logger
+            )
+        }
+    }
+
+    static func enqueueDelivery(
+        operationID: UUID, format: WebhookDelivery.Format, url: String, logID: Int64?,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> UUID {
         let id = OperationID.make()
-        try await client.query(
+        try await connection.query(
             """
             INSERT INTO webhook_deliveries (id, operation_id, format, url, log_id)
             VALUES (\(id), \(operationID), \(format.rawValue), \(url), \(logID))
@@ -18,6 +29,23 @@ extension PostgresStore {
             logger: logger
         )
         return id
+    }
+
+    /// The webhooks a finished operation owes: one to `callback_url` (Standard Webhooks)
+    /// and one to `ouro-webhook-url` (the Ouro format). Every terminal transition calls
+    /// this inside its own transaction: the outbox makes the webhook as certain as the
+    /// change it reports.
+    static func enqueueCompletionDeliveries(
+        for operation: OperationRecord, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let targets: [(WebhookDelivery.Format, String?)] = [
+            (.standard, operation.callbackURL), (.ouro, operation.ouro.webhookURL),
+        ]
+        for case let (format, url?) in targets {
+            _ = try await enqueueDelivery(
+                operationID: operation.id, format: format, url: url, logID: nil, on: connection, logger: logger
+            )
+        }
     }
 
     /// Records one try at sending a delivery.

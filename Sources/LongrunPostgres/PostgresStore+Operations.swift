@@ -13,19 +13,52 @@ extension PostgresStore {
         idempotency_key, request_fingerprint, idempotency_expires_at
         """
 
-    /// Inserts a `pending` operation and returns it as stored.
-    public func insertOperation(_ new: NewOperation) async throws -> OperationRecord {
-        try await client.withConnection { connection in
-            try await Self.insertOperation(new, on: connection, logger: logger)
+    public func createOperation(_ new: NewOperation) async throws -> CreateOutcome {
+        let outcome = try await withUnwrappedTransaction(client: client, logger: logger) { connection in
+            if let idempotency = new.idempotency {
+                // An expired key frees itself for the request that comes after it.
+                try await connection.query(
+                    """
+                    UPDATE operations
+                    SET idempotency_key = NULL, request_fingerprint = NULL, idempotency_expires_at = NULL
+                    WHERE tenant_id = \(new.tenantID) AND idempotency_key = \(idempotency.key)
+                      AND idempotency_expires_at <= now()
+                    """,
+                    logger: logger
+                )
+            }
+            if let created = try await Self.insertOperation(new, on: connection, logger: logger) {
+                return CreateOutcome.created(created)
+            }
+            // Only a live idempotency key makes the insert do nothing; a racing request
+            // with the same key has committed by now (the insert waited for it).
+            guard let idempotency = new.idempotency,
+                let earlier = try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.operationColumns) FROM operations
+                    WHERE tenant_id = \(new.tenantID) AND idempotency_key = \(idempotency.key)
+                    """,
+                    logger: logger
+                ).collect().first.map(OperationRecord.init(row:))
+            else {
+                throw LongrunError(.environment, "an insert did nothing, yet no operation holds its key")
+            }
+            return earlier.idempotency?.fingerprint == idempotency.fingerprint
+                ? .replayed(earlier) : .keyReusedForAnotherRequest
         }
+        if case .created(let operation) = outcome {
+            publisher.announce([operation.queue], on: .work)
+        }
+        return outcome
     }
 
+    /// The insert of a new operation; nil when its idempotency key is taken.
     static func insertOperation(
         _ new: NewOperation, on connection: PostgresConnection, logger: Logger
     )
-        async throws -> OperationRecord
+        async throws -> OperationRecord?
     {
-        let rows = try await connection.query(
+        try await connection.query(
             """
             INSERT INTO operations (
                 id, tenant_id, kind, input, metadata, queue, priority, max_attempts, deadline, callback_url,
@@ -38,14 +71,11 @@ extension PostgresStore {
                 \(new.ouro.routeOrgID), \(new.ouro.routeTeamID), \(new.idempotency?.key),
                 \(new.idempotency.map { Data($0.fingerprint) }), \(new.idempotency?.expiresAt)
             )
+            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING \(unescaped: operationColumns)
             """,
             logger: logger
-        )
-        guard let row = try await rows.collect().first else {
-            throw LongrunError(.environment, "INSERT … RETURNING returned no row")
-        }
-        return try OperationRecord(row: row)
+        ).collect().first.map(OperationRecord.init(row:))
     }
 
     /// The operation with `id` if it belongs to `tenantID`; another tenant's is nil,
@@ -55,6 +85,78 @@ extension PostgresStore {
             "SELECT \(unescaped: Self.operationColumns) FROM operations WHERE id = \(id) AND tenant_id = \(tenantID)",
             logger: logger
         ).collect().first.map(OperationRecord.init(row:))
+    }
+
+    public func operations(tenantID: Int64, matching query: OperationQuery) async throws -> [OperationRecord] {
+        try await client.query(
+            """
+            SELECT \(unescaped: Self.operationColumns) FROM operations
+            WHERE tenant_id = \(tenantID)
+              AND (\(query.status?.rawValue)::text IS NULL OR status = \(query.status?.rawValue))
+              AND (\(query.kind)::text IS NULL OR kind = \(query.kind))
+              AND (\(query.before)::uuid IS NULL OR id < \(query.before))
+            ORDER BY id DESC
+            LIMIT \(query.limit)
+            """,
+            logger: logger
+        ).collect().map(OperationRecord.init(row:))
+    }
+
+    /// Cancels a pending or running operation. The row lock taken first orders this
+    /// against a worker's completion: whichever commits first wins. A running
+    /// operation's worker hears of it through a NOTIFY sent in this transaction.
+    public func cancelOperation(id: UUID, tenantID: Int64) async throws -> CancelOutcome {
+        try await withUnwrappedTransaction(client: client, logger: logger) { connection in
+            let current = try await Self.lockStatus(id: id, tenantID: tenantID, on: connection, logger: logger)
+            guard let current else { return CancelOutcome.notFound }
+            guard !current.isTerminal else { return .alreadyFinished(current) }
+
+            let error = OperationError(code: .cancelled, message: "The operation was cancelled by a client.")
+            guard
+                let cancelled = try await connection.query(
+                    """
+                    UPDATE operations
+                    SET status = 'cancelled', error = \(error), finished_at = now(), updated_at = now(),
+                        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                    WHERE id = \(id)
+                    RETURNING \(unescaped: Self.operationColumns)
+                    """,
+                    logger: logger
+                ).collect().first.map(OperationRecord.init(row:))
+            else { throw LongrunError(.environment, "a locked operation vanished") }
+            if current == .running {
+                try await connection.query(
+                    "SELECT pg_notify(\(NotificationChannel.cancel.rawValue), \(id.uuidString.lowercased()))",
+                    logger: logger
+                )
+            }
+            try await Self.enqueueCompletionDeliveries(for: cancelled, on: connection, logger: logger)
+            return .cancelled(cancelled)
+        }
+    }
+
+    /// Locks a tenant's operation for the rest of the transaction and returns its status;
+    /// nil when the tenant has no such operation.
+    static func lockStatus(
+        id: UUID, tenantID: Int64, on connection: PostgresConnection, logger: Logger
+    )
+        async throws -> OperationStatus?
+    {
+        try await connection.query(
+            "SELECT status FROM operations WHERE id = \(id) AND tenant_id = \(tenantID) FOR UPDATE",
+            logger: logger
+        ).collect().first.map { try $0.decode(String.self) }.flatMap(OperationStatus.init(rawValue:))
+    }
+
+    /// Deletes a finished operation with its logs and deliveries.
+    public func deleteOperation(id: UUID, tenantID: Int64) async throws -> DeleteOutcome {
+        try await withUnwrappedTransaction(client: client, logger: logger) { connection in
+            let current = try await Self.lockStatus(id: id, tenantID: tenantID, on: connection, logger: logger)
+            guard let current else { return DeleteOutcome.notFound }
+            guard current.isTerminal else { return .notFinished(current) }
+            try await connection.query("DELETE FROM operations WHERE id = \(id)", logger: logger)
+            return .deleted
+        }
     }
 }
 

@@ -8,18 +8,21 @@ import PostgresNIO
 /// The store does not own the `PostgresClient`: the process runs the client as a
 /// service in its ServiceGroup, so the pool starts before and stops after its users.
 public struct PostgresStore: Sendable {
-    public let client: PostgresClient
+    let client: PostgresClient
     let logger: Logger
     let migrator: Migrator
+    /// Sends the store's wake-ups after commits; run it in the process's ServiceGroup.
+    public let publisher: NotificationPublisher
 
     public init(client: PostgresClient, logger: Logger) throws(LongrunError) {
         self.client = client
         self.logger = logger
         self.migrator = try Migrator(client: client, logger: logger)
+        self.publisher = NotificationPublisher(client: client, logger: logger)
     }
 }
 
-extension PostgresStore: SchemaReadiness {
+extension PostgresStore: OperationStore {
     public func pendingMigrations() async throws -> [String] {
         try await migrator.pending()
     }

@@ -2,9 +2,11 @@ import Foundation
 import HummingbirdTesting
 import Logging
 import LongrunAPI
+import LongrunCore
 import LongrunLocalPostgres
 import LongrunPostgres
 import LongrunTesting
+import LongrunWorker
 import Testing
 
 @Suite struct HealthRoutesTests {
@@ -13,7 +15,9 @@ import Testing
     @Test func healthzAndReadyzAnswer200OnAMigratedDatabase() async throws {
         try await TestDatabase.with { database in
             try await database.withStore { store in
-                let app = buildAPI(configuration: .init(), readiness: store, logger: logger)
+                let app = buildAPI(
+                    configuration: .init(readinessTimeout: .seconds(30)), store: store, registry: .demoKinds,
+                    logger: logger)
                 try await app.test(.router) { client in
                     try await client.execute(uri: "/healthz", method: .get) { response in
                         #expect(response.status == .ok)
@@ -30,7 +34,9 @@ import Testing
     @Test func readyzIs503WhileMigrationsArePending() async throws {
         try await TestDatabase.with(migrated: false) { database in
             try await database.withStore { store in
-                let app = buildAPI(configuration: .init(), readiness: store, logger: logger)
+                let app = buildAPI(
+                    configuration: .init(readinessTimeout: .seconds(30)), store: store, registry: .demoKinds,
+                    logger: logger)
                 try await app.test(.router) { client in
                     try await client.execute(uri: "/readyz", method: .get) { response in
                         #expect(response.status == .serviceUnavailable)
@@ -55,7 +61,8 @@ import Testing
         try await withPostgresClient(url: url, logger: logger) { client in
             let store = try PostgresStore(client: client, logger: logger)
             let app = buildAPI(
-                configuration: .init(readinessTimeout: .milliseconds(300)), readiness: store, logger: logger)
+                configuration: .init(readinessTimeout: .milliseconds(300)), store: store, registry: .demoKinds,
+                logger: logger)
             try await app.test(.router) { client in
                 try await client.execute(uri: "/readyz", method: .get) { response in
                     #expect(response.status == .serviceUnavailable)

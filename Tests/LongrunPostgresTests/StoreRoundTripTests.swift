@@ -91,7 +91,7 @@ import Testing
                         key: "key-1", fingerprint: Array(repeating: 0xAB, count: 32), expiresAt: deadline
                     )
                 )
-                let stored = try await store.insertOperation(new)
+                let stored = try await store.create(new)
                 #expect(stored.id == new.id)
                 #expect(stored.tenantID == tenant.id)
                 #expect(stored.kind == new.kind)
@@ -122,10 +122,7 @@ import Testing
     @Test func theSchemaRefusesStatesTheContractForbids() async throws {
         try await TestDatabase.with { database in
             let id = try await database.withStore { store in
-                let tenant = try await store.ensureTenant(named: "acme")
-                return try await store.insertOperation(
-                    NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject)
-                ).id
+                try await insertNoop(store).id
             }
             let forbidden: [PostgresQuery] = [
                 "UPDATE operations SET status = 'succeeded', finished_at = now() WHERE id = \(id)",  // no result
@@ -145,9 +142,7 @@ import Testing
     @Test func logsKeepTheirOrder() async throws {
         try await TestDatabase.with { database in
             try await database.withStore { store in
-                let tenant = try await store.ensureTenant(named: "acme")
-                let operation = try await store.insertOperation(
-                    NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject))
+                let operation = try await insertNoop(store)
                 let first = try await store.appendLog(operationID: operation.id, level: .info, message: "step 1/2")
                 let second = try await store.appendLog(operationID: operation.id, level: .warning, message: "slow disk")
                 #expect(second.id > first.id)
@@ -163,9 +158,7 @@ import Testing
     @Test func deliveriesAndTheirAttemptsRoundTrip() async throws {
         try await TestDatabase.with { database in
             try await database.withStore { store in
-                let tenant = try await store.ensureTenant(named: "acme")
-                let operation = try await store.insertOperation(
-                    NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject))
+                let operation = try await insertNoop(store)
                 let log = try await store.appendLog(operationID: operation.id, level: .info, message: "hello")
                 let standard = try await store.enqueueDelivery(
                     operationID: operation.id, format: .standard, url: "https://example.com/hook"
@@ -216,5 +209,11 @@ import Testing
                 #expect(try await store.worker(id: UUID()) == nil)
             }
         }
+    }
+
+    /// A `demo.noop` operation of the tenant `acme`, for tests about what hangs off it.
+    func insertNoop(_ store: PostgresStore) async throws -> OperationRecord {
+        let tenant = try await store.ensureTenant(named: "acme")
+        return try await store.create(NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject))
     }
 }

@@ -1,0 +1,28 @@
+import Hummingbird
+import Synchronization
+
+/// The routes an API node serves, by method and path pattern: what tells a 405 (the
+/// path exists, the method does not) from a 404, which Hummingbird's router does not.
+/// Filled while routes are registered, read while requests are served.
+final class RouteTable: Sendable {
+    private let routes = Mutex<[(method: HTTPRequest.Method, segments: [Substring])]>([])
+
+    func add(_ method: HTTPRequest.Method, _ pattern: String) {
+        routes.withLock { $0.append((method, pattern.split(separator: "/"))) }
+    }
+
+    /// The methods served at `path`, empty when no route matches it.
+    func methods(at path: String) -> [HTTPRequest.Method] {
+        let segments = path.split(separator: "/")
+        return routes.withLock { routes in routes.filter { Self.matches(segments, $0.segments) }.map(\.method) }
+    }
+
+    private static func matches(_ segments: [Substring], _ pattern: [Substring]) -> Bool {
+        guard segments.count == pattern.count else { return false }
+        return zip(segments, pattern).allSatisfy { segment, part in
+            guard part.first == "{", let close = part.firstIndex(of: "}") else { return segment == part }
+            let suffix = part[part.index(after: close)...]
+            return segment.count > suffix.count && segment.hasSuffix(suffix)
+        }
+    }
+}

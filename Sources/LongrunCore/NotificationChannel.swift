@@ -1,0 +1,17 @@
+/// Every LISTEN/NOTIFY channel of Longrun and what its payloads carry, in one place.
+///
+/// NOTIFY is a wake-up hint, never the carrier of truth: listeners re-read the tables,
+/// and a slow fallback poll covers lost notifications. Processes send them after their
+/// transaction commits, coalesced (one `pg_notify` per channel every few milliseconds
+/// per process), because a NOTIFY inside a transaction serialises the commits of every
+/// notifying transaction in the cluster. A cancel, which is rare, notifies inside its
+/// own transaction so the worker hears of it the moment it commits.
+public enum NotificationChannel: String, Sendable, CaseIterable {
+    /// New or newly due work. Payload: the queue names, comma-separated.
+    case work = "longrun_work"
+    /// Running operations were cancelled. Payload: their ids, comma-separated.
+    case cancel = "longrun_cancel"
+
+    /// PostgreSQL's limit on a payload is 8000 bytes; payloads are cut below it.
+    public static let payloadLimit = 7900
+}

@@ -1,0 +1,191 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LongrunAPI
+import LongrunCore
+import LongrunPostgres
+import LongrunTesting
+import Testing
+
+@Suite struct CreateOperationTests {
+    @Test func createAnswers202WithLocationRetryAfterAndTheResource() async throws {
+        try await APIHarness.run { api in
+            let response = try await api.send(
+                .post, "/v1/operations",
+                json:
+                    #"{"kind":"demo.sleep","input":{"seconds":1,"steps":2},"metadata":{"client":"ctx"},"queue":"reports","priority":5,"max_attempts":4,"timeout_seconds":60}"#
+            )
+            #expect(response.status == .accepted)
+            let body = try response.json()
+            let id = try #require(body["id"]?.stringValue)
+            #expect(UUID(uuidString: id) != nil)
+            #expect(response.headers[.location] == "/v1/operations/\(id)")
+            #expect(response.headers[HTTPField.Name("Operation-Location")!] == "/v1/operations/\(id)")
+            #expect(response.headers[.retryAfter] == "1")
+            #expect(body["status"] == .string("pending"))
+            #expect(body["done"] == .bool(false))
+            #expect(body["kind"] == .string("demo.sleep"))
+            #expect(body["metadata"] == .object(["client": .string("ctx")]))
+            #expect(body["queue"] == .string("reports"))
+            #expect(body["priority"] == .integer(5))
+            #expect(body["max_attempts"] == .integer(4))
+            #expect(body["attempt"] == .integer(0))
+            #expect(body["progress"] == .null)
+            #expect(body["finished_at"] == .null)
+            #expect(body["result"] == nil && body["error"] == nil)
+            let created = try #require(body["created_at"]?.stringValue)
+            #expect(created.hasSuffix("Z") && created.count == "2026-11-23T12:00:00.123Z".count)
+            #expect(body["deadline"]?.stringValue != nil)
+            #expect(try await api.operationCount() == 1)
+        }
+    }
+
+    @Test func createWakesWorkersAfterTheCommit() async throws {
+        try await APIHarness.run { api in
+            try await withPostgresClient(url: api.database.url, logger: api.database.logger) { client in
+                try await client.withConnection { connection in
+                    let notifications = try await connection.listen(NotificationChannel.work.rawValue)
+                    try await api.createSleeper(#","queue":"exports""#)
+                    var iterator = notifications.makeAsyncIterator()
+                    let notification = try await iterator.next()
+                    #expect(notification?.payload == "exports")
+                }
+            }
+        }
+    }
+
+    /// Each bad field, alone, answers 400 naming it, and nothing is stored.
+    @Test(arguments: [
+        (#"{"input":{}}"#, "kind"),
+        (#"{"kind":7}"#, "kind"),
+        (#"{"kind":"demo noop"}"#, "kind"),
+        (#"{"kind":"demo.noop","surprise":1}"#, "surprise"),
+        (#"{"kind":"demo.noop","queue":""}"#, "queue"),
+        (#"{"kind":"demo.noop","queue":"a/b"}"#, "queue"),
+        (#"{"kind":"demo.noop","priority":101}"#, "priority"),
+        (#"{"kind":"demo.noop","priority":1.5}"#, "priority"),
+        (#"{"kind":"demo.noop","priority":"high"}"#, "priority"),
+        (#"{"kind":"demo.noop","max_attempts":0}"#, "max_attempts"),
+        (#"{"kind":"demo.noop","max_attempts":1000}"#, "max_attempts"),
+        (#"{"kind":"demo.noop","timeout_seconds":0}"#, "timeout_seconds"),
+        (#"{"kind":"demo.noop","timeout_seconds":"1h"}"#, "timeout_seconds"),
+        (#"{"kind":"demo.noop","metadata":[1]}"#, "metadata"),
+        (#"{"kind":"demo.noop","callback_url":"ftp://example.com/x"}"#, "callback_url"),
+        (#"{"kind":"demo.noop","callback_url":"not a url"}"#, "callback_url"),
+        (#"{"kind":"demo.noop","callback_url":"https://user:pw@example.com/"}"#, "callback_url"),
+        (#"{"kind":"demo.noop","callback_url":42}"#, "callback_url"),
+        (#"[1,2]"#, "body"),
+        (#"{"kind":"demo.noop""#, "body"),
+    ])
+    func badFieldsAnswer400NamingTheField(json: String, field: String) async throws {
+        try await APIHarness.run { api in
+            let response = try await api.send(.post, "/v1/operations", json: json)
+            #expect(response.status == .badRequest)
+            #expect(try response.problem().fields == [field])
+            #expect(try await api.operationCount() == 0)
+        }
+    }
+
+    @Test func metadataOverItsLimitIsRefused() async throws {
+        try await APIHarness.run { api in
+            let big = String(repeating: "x", count: 17 * 1024)
+            let response = try await api.send(
+                .post, "/v1/operations", json: #"{"kind":"demo.noop","metadata":{"a":"\#(big)"}}"#)
+            #expect(response.status == .badRequest)
+            #expect(try response.problem().fields == ["metadata"])
+        }
+    }
+
+    @Test func unknownKindsAndInputTheKindRefusesAnswer422() async throws {
+        try await APIHarness.run { api in
+            let unknown = try await api.send(.post, "/v1/operations", json: #"{"kind":"demo.unknown"}"#)
+            #expect(unknown.status == .unprocessableContent)
+            #expect(try unknown.problem().fields == ["kind"])
+
+            let refused = try await api.send(
+                .post, "/v1/operations", json: #"{"kind":"demo.sleep","input":{"seconds":1,"steps":0}}"#
+            )
+            #expect(refused.status == .unprocessableContent)
+            #expect(try refused.problem().fields == ["input.steps"])
+
+            let missing = try await api.send(.post, "/v1/operations", json: #"{"kind":"demo.sleep","input":{}}"#)
+            #expect(missing.status == .unprocessableContent)
+            #expect(try missing.problem().fields == ["input.seconds"])
+            #expect(try await api.operationCount() == 0)
+        }
+    }
+
+    @Test func bodiesOverTheLimitAnswer413() async throws {
+        try await APIHarness.run { api in
+            let padding = String(repeating: "x", count: 1 << 20)
+            let response = try await api.send(
+                .post, "/v1/operations", json: #"{"kind":"demo.noop","input":{"p":"\#(padding)"}}"#)
+            #expect(response.status == .contentTooLarge)
+            #expect(try response.problem().title == "Content Too Large")
+            #expect(try await api.operationCount() == 0)
+        }
+    }
+
+    @Test(arguments: [
+        "http://127.0.0.1/hook", "http://localhost:8080/hook", "http://10.1.2.3/", "http://169.254.169.254/latest",
+        "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://0x7f.1/", "http://2130706433/", "http://0177.0.0.1/",
+        "http://100.64.0.1/", "http://[fd00::1]/", "http://0.0.0.0/",
+    ])
+    func privateCallbacksAreRefusedByDefault(url: String) async throws {
+        try await APIHarness.run(configuration: .init()) { api in
+            let response = try await api.send(
+                .post, "/v1/operations", json: #"{"kind":"demo.noop","callback_url":"\#(url)"}"#)
+            #expect(response.status == .unprocessableContent, "\(url)")
+            #expect(try response.problem().fields == ["callback_url"])
+            let ouro = try await api.send(
+                .post, "/v1/operations", json: #"{"kind":"demo.noop"}"#,
+                headers: [HTTPField.Name("ouro-webhook-url")!: url]
+            )
+            #expect(ouro.status == .unprocessableContent, "\(url)")
+            #expect(try ouro.problem().fields == ["ouro-webhook-url"])
+            #expect(try await api.operationCount() == 0)
+        }
+    }
+
+    @Test func privateCallbacksPassWhenTheOperatorAllowsThem() async throws {
+        try await APIHarness.run(configuration: .init(allowPrivateCallbacks: true)) { api in
+            let response = try await api.send(
+                .post, "/v1/operations", json: #"{"kind":"demo.noop","callback_url":"http://127.0.0.1:9/hook"}"#
+            )
+            #expect(response.status == .accepted)
+            #expect(try response.json()["callback_url"] == .string("http://127.0.0.1:9/hook"))
+        }
+    }
+
+    @Test func ouroHeadersAreStoredAndShownBackWithoutTheToken() async throws {
+        try await APIHarness.run { api in
+            let response = try await api.send(
+                .post, "/v1/operations", json: #"{"kind":"demo.noop"}"#,
+                headers: [
+                    HTTPField.Name("ouro-webhook-url")!: "http://127.0.0.1:9/ouro",
+                    HTTPField.Name("ouro-webhook-token")!: "secret-token",
+                    HTTPField.Name("ouro-action-id")!: "action-1",
+                    HTTPField.Name("ouro-route-id")!: "route-1",
+                    HTTPField.Name("ouro-route-org-id")!: "org-1",
+                    HTTPField.Name("ouro-route-team-id")!: "team-1",
+                ]
+            )
+            #expect(response.status == .accepted)
+            #expect(!String(buffer: response.body).contains("secret-token"))
+            let body = try response.json()
+            #expect(
+                body["ouro"]
+                    == .object([
+                        "webhook_url": .string("http://127.0.0.1:9/ouro"), "action_id": .string("action-1"),
+                        "route_id": .string("route-1"), "route_org_id": .string("org-1"),
+                        "route_team_id": .string("team-1"),
+                    ])
+            )
+            let id = try #require(body["id"]?.stringValue.flatMap(UUID.init(uuidString:)))
+            let tenant = try #require(try await api.store.tenant(authenticatedBy: APIKey(text: api.acme)))
+            let stored = try await api.store.operation(id: id, tenantID: tenant.id)
+            #expect(stored?.ouro.webhookToken == "secret-token")
+        }
+    }
+}
