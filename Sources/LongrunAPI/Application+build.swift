@@ -5,20 +5,32 @@ import ServiceLifecycle
 
 /// Builds an API node, for the `longrun` executable and for tests alike, so tests run
 /// the graph the binary runs. `services` run inside the node (the store's notification
-/// publisher); `onServerRunning` learns the bound port (useful with port 0).
+/// publisher); `metrics` renders `/metrics` (the Prometheus text of the process's
+/// registry); `onServerRunning` learns the bound port (useful with port 0).
 public func buildAPI(
     configuration: APIConfiguration,
     store: some OperationStore,
     registry: HandlerRegistry,
     services: [any Service] = [],
+    metrics: @escaping @Sendable () -> String = { "" },
     logger: Logger,
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Router(context: APIRequestContext.self)
     let table = RouteTable()
+    // Outermost first: metrics see every answer, problems included.
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware(routes: table))
     HealthRoutes(readiness: store, timeout: configuration.readinessTimeout, logger: logger).register(
         on: router, table: table)
+    router.get("metrics") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: metrics()))
+        )
+    }
+    table.add(.get, "/metrics")
 
     if configuration.authentication == .none {
         logger.warning("authentication is off (--auth none): every request acts for the tenant 'default'")

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LongrunCore
+import Metrics
 
 /// The operations API of the contract: create (also through kind routes), read, list,
 /// cancel, delete, logs and deliveries. Every route acts for the request's tenant;
@@ -43,6 +44,9 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
             let operation = try await find(request, context: context)
             let deliveries = try await store.deliveries(operationID: operation.id)
             return try JSONResponse(body: DeliveriesBody(deliveries)).response(from: request, context: context)
+        }
+        on(.post, "/v1/operations/{id}/deliveries/{delivery_id}/retry") { request, context in
+            try await retryDelivery(request, context: context)
         }
         for mount in configuration.mounts {
             on(.post, mount.path) { request, context in
@@ -102,6 +106,7 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
         switch try await store.createOperation(new) {
         case .created(let operation):
             stored = operation
+            Counter(label: "longrun_operations_created_total", dimensions: [("kind", operation.kind)]).increment()
         case .replayed(let operation):
             stored = operation
             headers[.idempotentReplayed] = "true"
@@ -209,6 +214,25 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
             )
         case .notFound:
             throw notFound(context)
+        }
+    }
+
+    private func retryDelivery(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let operation = try await find(request, context: context)
+        let text = context.parameters.get("delivery_id") ?? ""
+        let missing = Problem(
+            status: .notFound, title: "Not Found", detail: "There is no delivery \(text) of this operation.")
+        guard let id = WebhookDelivery.id(fromWebhookID: text) else { throw missing }
+        switch try await store.retryDelivery(id: id, operationID: operation.id) {
+        case .queued:
+            return Response(status: .accepted)
+        case .alreadyPending:
+            throw Problem(
+                status: .conflict, title: "Already pending",
+                detail: "The delivery is pending already; the notifier sends it when it is due."
+            )
+        case .notFound:
+            throw missing
         }
     }
 

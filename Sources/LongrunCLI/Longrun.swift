@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 
 /// `longrun`: one executable, a subcommand per process kind.
 @main
@@ -11,8 +13,8 @@ struct Longrun: AsyncParsableCommand {
         subcommands: [MigrateCommand.self, APICommand.self, DevCommand.self, KeysCommand.self]
     )
 
-    /// Bootstraps logging once per process, then runs the chosen subcommand. Tests call
-    /// subcommands directly and so keep their own logging.
+    /// Bootstraps logging and metrics once per process, then runs the chosen
+    /// subcommand. Tests call subcommands directly and so keep their own.
     static func main() async {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -20,6 +22,7 @@ struct Longrun: AsyncParsableCommand {
                 ProcessInfo.processInfo.environment["LONGRUN_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             return handler
         }
+        MetricsSystem.bootstrap(PrometheusMetricsFactory())
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

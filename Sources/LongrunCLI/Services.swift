@@ -5,6 +5,7 @@ import LongrunCore
 import LongrunPostgres
 import LongrunWorker
 import PostgresNIO
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -21,7 +22,8 @@ enum Services {
         let store = try PostgresStore(client: client, logger: logger)
         let api = buildAPI(
             configuration: configuration, store: store, registry: .demoKinds, services: [store.publisher],
-            logger: logger, onServerRunning: onServerRunning
+            metrics: { PrometheusMetricsFactory.defaultRegistry.emitToString() }, logger: logger,
+            onServerRunning: onServerRunning
         )
         return [client, api]
     }

@@ -16,6 +16,15 @@ public protocol OperationStore: SchemaReadiness {
     func deleteOperation(id: UUID, tenantID: Int64) async throws -> DeleteOutcome
     func logs(operationID: UUID, after afterID: Int64?) async throws -> [OperationLogEntry]
     func deliveries(operationID: UUID) async throws -> [WebhookDelivery]
+    /// Queues a dead, stopped or delivered delivery again, with the same id.
+    func retryDelivery(id: UUID, operationID: UUID) async throws -> RetryDeliveryOutcome
+}
+
+public enum RetryDeliveryOutcome: Sendable, Hashable {
+    case queued
+    /// It is pending already; the notifier will get to it.
+    case alreadyPending
+    case notFound
 }
 
 public enum CreateOutcome: Sendable, Hashable {

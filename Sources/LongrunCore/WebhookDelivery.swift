@@ -35,6 +35,15 @@ public struct WebhookDelivery: Sendable, Hashable {
         "msg_" + id.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     }
 
+    /// The delivery id inside a `webhook-id` (`msg_` + 32 hex digits), or nil.
+    public static func id(fromWebhookID text: String) -> UUID? {
+        guard text.hasPrefix("msg_") else { return nil }
+        let hex = Array(text.dropFirst(4))
+        guard hex.count == 32 else { return nil }
+        let groups = [hex[0..<8], hex[8..<12], hex[12..<16], hex[16..<20], hex[20..<32]].map { String($0) }
+        return UUID(uuidString: groups.joined(separator: "-"))
+    }
+
     public init(
         id: UUID, operationID: UUID, format: Format, url: String, status: Status, nextAttemptAt: Date,
         createdAt: Date, logID: Int64?, attempts: [DeliveryAttempt]

@@ -48,6 +48,26 @@ extension PostgresStore {
         }
     }
 
+    public func retryDelivery(id: UUID, operationID: UUID) async throws -> RetryDeliveryOutcome {
+        let rows = try await client.query(
+            """
+            WITH target AS (
+                SELECT id, status FROM webhook_deliveries
+                WHERE id = \(id) AND operation_id = \(operationID) FOR UPDATE
+            ), queued AS (
+                UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), updated_at = now()
+                FROM target WHERE d.id = target.id AND target.status <> 'pending'
+                RETURNING d.id
+            )
+            SELECT target.status, (SELECT count(*) FROM queued) FROM target
+            """,
+            logger: logger
+        ).collect()
+        guard let row = rows.first else { return .notFound }
+        let (_, queued) = try row.decode((String, Int).self)
+        return queued > 0 ? .queued : .alreadyPending
+    }
+
     /// Records one try at sending a delivery.
     public func recordAttempt(_ attempt: DeliveryAttempt, deliveryID: UUID) async throws {
         try await client.query(

@@ -194,4 +194,35 @@ import Testing
             #expect(wrongOnOne.headers[.allow] == "DELETE, GET")
         }
     }
+
+    @Test func aDeadOrDeliveredDeliveryCanBeQueuedAgain() async throws {
+        try await APIHarness.run { api in
+            let id = try await api.createSleeper(#","callback_url":"http://127.0.0.1:9/hook""#)
+            _ = try await api.send(.post, "/v1/operations/\(id)/cancel")
+            let listed = try await api.send(.get, "/v1/operations/\(id)/deliveries").json()
+            guard case .array(let list)? = listed["deliveries"], case .object(let delivery)? = list.first,
+                let deliveryID = delivery["id"]?.stringValue
+            else {
+                Issue.record("no delivery")
+                return
+            }
+            let retry = "/v1/operations/\(id)/deliveries/\(deliveryID)/retry"
+            #expect(try await api.send(.post, retry).status == .conflict)
+
+            _ = try await api.database.rows("UPDATE webhook_deliveries SET status = 'dead'")
+            #expect(try await api.send(.post, retry).status == .accepted)
+            let after = try await api.send(.get, "/v1/operations/\(id)/deliveries").json()
+            guard case .array(let again)? = after["deliveries"], case .object(let requeued)? = again.first else {
+                Issue.record("no delivery after the retry")
+                return
+            }
+            #expect(requeued["status"] == .string("pending"))
+            #expect(requeued["id"] == .string(deliveryID))
+
+            #expect(try await api.send(.post, retry, key: api.globex).status == .notFound)
+            let unknown = "/v1/operations/\(id)/deliveries/msg_00000000000070008000000000000000/retry"
+            #expect(try await api.send(.post, unknown).status == .notFound)
+            #expect(try await api.send(.post, "/v1/operations/\(id)/deliveries/nonsense/retry").status == .notFound)
+        }
+    }
 }
