@@ -74,6 +74,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            resources: [.copy("../../openapi.yaml")],
             swiftSettings: swiftSettings
         ),
         .target(name: "LongrunWorker", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
@@ -141,6 +142,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: testSwiftSettings
         ),

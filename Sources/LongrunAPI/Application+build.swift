@@ -6,18 +6,19 @@ import ServiceLifecycle
 /// Builds an API node, for the `longrun` executable and for tests alike, so tests run
 /// the graph the binary runs. `services` run inside the node (the store's notification
 /// publisher); `metrics` renders `/metrics` (the Prometheus text of the process's
-/// registry); `onServerRunning` learns the bound port (useful with port 0).
+/// registry); `routes` collects what was registered (tests compare it with the OpenAPI
+/// document); `onServerRunning` learns the bound port (useful with port 0).
 public func buildAPI(
     configuration: APIConfiguration,
     store: some OperationStore,
     registry: HandlerRegistry,
     services: [any Service] = [],
     metrics: @escaping @Sendable () -> String = { "" },
+    routes table: RouteTable = RouteTable(),
     logger: Logger,
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let router = Router(context: APIRequestContext.self)
-    let table = RouteTable()
     // Outermost first: metrics see every answer, problems included.
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware(routes: table))
@@ -31,6 +32,15 @@ public func buildAPI(
         )
     }
     table.add(.get, "/metrics")
+    let document = try OpenAPIDocument.render(mounts: configuration.mounts)
+    router.get("openapi.yaml") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/yaml"],
+            body: .init(byteBuffer: ByteBuffer(string: document))
+        )
+    }
+    table.add(.get, "/openapi.yaml")
 
     if configuration.authentication == .none {
         logger.warning("authentication is off (--auth none): every request acts for the tenant 'default'")

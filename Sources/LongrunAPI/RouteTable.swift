@@ -4,8 +4,15 @@ import Synchronization
 /// The routes an API node serves, by method and path pattern: what tells a 405 (the
 /// path exists, the method does not) from a 404, which Hummingbird's router does not.
 /// Filled while routes are registered, read while requests are served.
-final class RouteTable: Sendable {
+public final class RouteTable: Sendable {
     private let routes = Mutex<[(method: HTTPRequest.Method, segments: [Substring])]>([])
+
+    public init() {}
+
+    /// Every route as `METHOD /path/{parameter}`, sorted.
+    public var all: [String] {
+        routes.withLock { $0.map { "\($0.method.rawValue) /\($0.segments.joined(separator: "/"))" }.sorted() }
+    }
 
     func add(_ method: HTTPRequest.Method, _ pattern: String) {
         routes.withLock { $0.append((method, pattern.split(separator: "/"))) }

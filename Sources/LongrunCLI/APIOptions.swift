@@ -59,8 +59,11 @@ struct KindMountFlag: ExpressibleByArgument {
 
     init?(argument: String) {
         let parts = argument.split(separator: "=", maxSplits: 1)
+        // A path of plain segments, clear of the API's own routes.
         guard parts.count == 2, parts[0].hasPrefix("/"), parts[0].count > 1, !parts[1].isEmpty,
-            !parts[0].hasPrefix("/v1/"), parts[0] != "/v1"
+            !parts[0].hasPrefix("/v1/"), parts[0] != "/v1",
+            parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/_.-".contains($0)) }),
+            !["/healthz", "/readyz", "/metrics", "/openapi.yaml"].contains(String(parts[0]))
         else { return nil }
         path = String(parts[0])
         kind = String(parts[1])

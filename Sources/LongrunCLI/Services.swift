@@ -20,7 +20,7 @@ enum Services {
     ) throws -> [any Service] {
         let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
         let store = try PostgresStore(client: client, logger: logger)
-        let api = buildAPI(
+        let api = try buildAPI(
             configuration: configuration, store: store, registry: .demoKinds, services: [store.publisher],
             metrics: { PrometheusMetricsFactory.defaultRegistry.emitToString() }, logger: logger,
             onServerRunning: onServerRunning

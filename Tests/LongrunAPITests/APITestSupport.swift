@@ -17,6 +17,8 @@ struct APIHarness: Sendable {
     let client: any TestClientProtocol
     let acme: String
     let globex: String
+    /// The routes the node registered.
+    let routes: RouteTable
 
     static func run(
         configuration: APIConfiguration = .init(allowPrivateCallbacks: true),
@@ -26,13 +28,18 @@ struct APIHarness: Sendable {
             try await database.withStore { store in
                 let acme = try await issueKey(store, tenant: "acme")
                 let globex = try await issueKey(store, tenant: "globex")
-                let app = buildAPI(
+                let routes = RouteTable()
+                let app = try buildAPI(
                     configuration: configuration, store: store, registry: .demoKinds, services: [store.publisher],
-                    logger: Logger(label: "longrun.test.api")
+                    routes: routes, logger: Logger(label: "longrun.test.api")
                 )
                 try await app.test(.live) { client in
                     try await body(
-                        APIHarness(database: database, store: store, client: client, acme: acme, globex: globex))
+                        APIHarness(
+                            database: database, store: store, client: client, acme: acme, globex: globex,
+                            routes: routes
+                        )
+                    )
                 }
             }
         }

@@ -15,7 +15,7 @@ import Testing
     @Test func healthzAndReadyzAnswer200OnAMigratedDatabase() async throws {
         try await TestDatabase.with { database in
             try await database.withStore { store in
-                let app = buildAPI(
+                let app = try buildAPI(
                     configuration: .init(readinessTimeout: .seconds(30)), store: store, registry: .demoKinds,
                     logger: logger)
                 try await app.test(.router) { client in
@@ -34,7 +34,7 @@ import Testing
     @Test func readyzIs503WhileMigrationsArePending() async throws {
         try await TestDatabase.with(migrated: false) { database in
             try await database.withStore { store in
-                let app = buildAPI(
+                let app = try buildAPI(
                     configuration: .init(readinessTimeout: .seconds(30)), store: store, registry: .demoKinds,
                     logger: logger)
                 try await app.test(.router) { client in
@@ -60,7 +60,7 @@ import Testing
         let url = "postgres://postgres:x@127.0.0.1:\(try freeLoopbackPort())/none?sslmode=disable"
         try await withPostgresClient(url: url, logger: logger) { client in
             let store = try PostgresStore(client: client, logger: logger)
-            let app = buildAPI(
+            let app = try buildAPI(
                 configuration: .init(readinessTimeout: .milliseconds(300)), store: store, registry: .demoKinds,
                 logger: logger)
             try await app.test(.router) { client in

@@ -9,6 +9,15 @@ require_swift() {
   fi
 }
 
+# The independent OpenAPI 3.1 validator the suite checks openapi.yaml with, from PyPI.
+require_openapi_validator() {
+  if python3 -c "import openapi_spec_validator, yaml" >/dev/null 2>&1; then
+    return
+  fi
+  echo "installing openapi-spec-validator and PyYAML from PyPI for the OpenAPI test" >&2
+  python3 -m pip install --quiet openapi-spec-validator pyyaml
+}
+
 # PostgreSQL's server programs (initdb, pg_ctl, postgres), from Debian's packages when missing.
 # The private servers of `longrun dev` and the test suite need them; nothing is started here.
 require_postgres_server() {
