@@ -188,4 +188,34 @@ import Testing
             #expect(stored?.ouro.webhookToken == "secret-token")
         }
     }
+
+    /// Hostile bodies get a 400, never a 5xx or a crash, and store nothing.
+    static let hostileBodies: [(String, [UInt8])] = {
+        let utf8: (String) -> [UInt8] = { Array($0.utf8) }
+        var bodies: [(String, [UInt8])] = []
+        bodies.append(
+            ("invalid UTF-8", utf8(#"{"kind":"demo.noop","metadata":{"a":""#) + [0xFF, 0xFE] + utf8(#""}}"#)))
+        bodies.append(("a huge number", utf8(#"{"kind":"demo.noop","priority":1e400}"#)))
+        let depth = 100_000
+        bodies.append(
+            ("deep nesting", utf8(String(repeating: "[", count: depth) + String(repeating: "]", count: depth))))
+        bodies.append(("a bare string", utf8(#""demo.noop""#)))
+        bodies.append(("NUL bytes", utf8(#"{"kind":"demo.noop","#) + [0, 0] + utf8("}")))
+        return bodies
+    }()
+
+    @Test(arguments: hostileBodies)
+    func hostileBodiesAnswer400(name: String, body: [UInt8]) async throws {
+        try await APIHarness.run { api in
+            let response = try await api.client.execute(
+                uri: "/v1/operations", method: .post,
+                headers: [.authorization: "Bearer \(api.acme)", .contentType: "application/json"],
+                body: ByteBuffer(bytes: body)
+            )
+            #expect(response.status == .badRequest, "\(name)")
+            #expect(try await api.operationCount() == 0)
+            // And the node still serves.
+            #expect(try await api.client.execute(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
 }
