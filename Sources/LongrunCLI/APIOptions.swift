@@ -1,5 +1,6 @@
 import ArgumentParser
 import LongrunAPI
+import LongrunCore
 
 /// Flags of the processes that serve HTTP.
 struct APIOptions: ParsableArguments {
@@ -21,6 +22,9 @@ struct APIOptions: ParsableArguments {
     @Option(help: "The same, and a webhook is required: PATH=KIND (repeatable; env: LONGRUN_MOUNT_ASYNC).")
     var mountAsync: [KindMountFlag] = []
 
+    @Option(help: "How long an Idempotency-Key is kept (env: LONGRUN_IDEMPOTENCY_KEY_LIFETIME; default 24h).")
+    var idempotencyKeyLifetime: DurationFlag?
+
     /// The configuration from flags and environment; `developing` turns on what
     /// `longrun dev` defaults to (private callbacks allowed).
     func configuration(developing: Bool = false) throws -> APIConfiguration {
@@ -36,8 +40,26 @@ struct APIOptions: ParsableArguments {
             port: port,
             authentication: try Setting.resolve(auth, environment: "LONGRUN_AUTH", default: .keys).authentication,
             allowPrivateCallbacks: developing || allowPrivateCallbacks || privateCallbacksFromEnvironment,
-            mounts: mounts
+            mounts: mounts,
+            idempotencyKeyLifetime: try Setting.resolve(
+                idempotencyKeyLifetime, environment: "LONGRUN_IDEMPOTENCY_KEY_LIFETIME",
+                default: DurationFlag(duration: .seconds(24 * 3600))
+            ).duration
         )
+    }
+}
+
+/// `250ms`, `5s`, `2m`, `1h`, `2d`.
+struct DurationFlag: ExpressibleByArgument {
+    var duration: Duration
+
+    init(duration: Duration) {
+        self.duration = duration
+    }
+
+    init?(argument: String) {
+        guard let duration = DurationText.parse(argument) else { return nil }
+        self.duration = duration
     }
 }
 

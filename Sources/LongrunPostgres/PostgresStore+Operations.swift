@@ -14,6 +14,18 @@ extension PostgresStore {
         """
 
     public func createOperation(_ new: NewOperation) async throws -> CreateOutcome {
+        guard new.idempotency != nil else {
+            // Without a key the insert is the whole story: one statement, no transaction.
+            guard
+                let created = try await client.withConnection({ connection in
+                    try await Self.insertOperation(new, on: connection, logger: logger)
+                })
+            else {
+                throw LongrunError(.environment, "an insert without an idempotency key did nothing")
+            }
+            publisher.announce([created.queue], on: .work)
+            return .created(created)
+        }
         let outcome = try await withUnwrappedTransaction(client: client, logger: logger) { connection in
             if let idempotency = new.idempotency {
                 // An expired key frees itself for the request that comes after it.

@@ -20,3 +20,18 @@ import Testing
                 == .array([.integer(1), .number(2.5), .string("x"), .bool(true), .null, .object(["b": .emptyObject])]))
     }
 }
+
+@Suite struct DurationTextTests {
+    @Test(arguments: [
+        ("250ms", Duration.milliseconds(250)), ("5s", .seconds(5)), ("2m", .seconds(120)), ("1h", .seconds(3600)),
+        ("2d", .seconds(172_800)), ("1.5s", .milliseconds(1500)), ("30", .seconds(30)),
+    ])
+    func readsTheUnitsOperatorsWrite(text: String, duration: Duration) {
+        #expect(DurationText.parse(text) == duration)
+    }
+
+    @Test(arguments: ["", "s", "-1s", "fast", "1w", "1e400s", "400d"])
+    func refusesAnythingElse(text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Logging
+import LongrunLocalPostgres
+
+/// `longrun-bench`: figures, not pass/fail. Each scenario measures Longrun beside a
+/// baseline taken in the same run on the same PostgreSQL, because on shared machines
+/// only figures from one run compare.
+@main
+struct LongrunBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "longrun-bench",
+        abstract: "Benchmarks of Longrun, each beside a baseline measured in the same run.",
+        subcommands: [CreateBenchmark.self]
+    )
+}
+
+/// The PostgreSQL a benchmark runs on: `--database-url`, or a private durable server
+/// (fsync on, as in production) in a temporary folder.
+struct BenchmarkDatabase: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"), help: "Run on this PostgreSQL instead of a private one (env: DATABASE_URL).")
+    var databaseURL: String?
+
+    func withURL<Result: Sendable>(logger: Logger, _ body: (String) async throws -> Result) async throws -> Result {
+        if let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] {
+            return try await body(url)
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("longrun-bench-\(UUID().uuidString)")
+        let server = try await LocalPostgres.start(.init(folder: folder), logger: logger)
+        do {
+            let result = try await body(server.url)
+            try await server.stop()
+            try? FileManager.default.removeItem(at: folder)
+            return result
+        } catch {
+            try? await server.stop()
+            try? FileManager.default.removeItem(at: folder)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/// Durations as operators write them in flags and environment variables: `250ms`,
+/// `5s`, `2m`, `1h`, `2d`, or a bare number of seconds.
+public enum DurationText {
+    public static func parse(_ text: String) -> Duration? {
+        let units: [(suffix: String, seconds: Double)] = [
+            ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400),
+        ]
+        for unit in units where text.hasSuffix(unit.suffix) {
+            guard let value = Double(text.dropLast(unit.suffix.count)) else { continue }
+            return duration(seconds: value * unit.seconds)
+        }
+        return Double(text).flatMap { duration(seconds: $0) }
+    }
+
+    private static func duration(seconds: Double) -> Duration? {
+        guard seconds.isFinite, seconds >= 0, seconds <= 365 * 86400 else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+}
