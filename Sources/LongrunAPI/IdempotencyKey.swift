@@ -1,3 +1,5 @@
+import LongrunCore
+
 /// The `Idempotency-Key` header: 1–255 visible ASCII characters, sent bare or as a
 /// structured-field string (`"…"`, with `\"` and `\\` escapes), as the IETF draft allows.
 enum IdempotencyKey {

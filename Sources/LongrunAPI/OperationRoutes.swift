@@ -78,7 +78,7 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
         do {
             try registry.validate(kind: operation.kind, input: operation.input)
         } catch let error as InputValidationError {
-            throw Problem.unprocessable(error.errors.map { .init(field: $0.field, message: $0.message) })
+            throw Problem.unprocessable(error.errors)
         }
         if !configuration.allowPrivateCallbacks {
             for (field, url) in [

@@ -1,19 +1,13 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LongrunCore
 
 /// An RFC 9457 problem document: the one shape every error of the API takes.
 public struct Problem: HTTPResponseError, Sendable {
-    /// One invalid field of a request, for validation errors.
-    public struct FieldError: Codable, Sendable, Hashable {
-        public var field: String
-        public var message: String
-
-        public init(field: String, message: String) {
-            self.field = field
-            self.message = message
-        }
-    }
+    /// One invalid field of a request, for validation errors: the same shape a kind's
+    /// own validation reports.
+    public typealias FieldError = InputValidationError.FieldError
 
     public var status: HTTPResponse.Status
     public var title: String
@@ -61,7 +55,9 @@ public struct Problem: HTTPResponseError, Sendable {
             type: "about:blank", title: title, status: status.code, detail: detail,
             errors: errors.isEmpty ? nil : errors
         )
-        let body = try JSONEncoder().encode(document)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let body = try encoder.encode(document)
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))

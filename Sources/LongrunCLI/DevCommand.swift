@@ -48,6 +48,9 @@ struct DevCommand: AsyncParsableCommand {
                         \(issued.lines)
                         Try:
                           curl -s http://\(apiConfiguration.host):\(port)/readyz
+                          curl -s -X POST http://\(apiConfiguration.host):\(port)/v1/operations \\
+                            -H 'Authorization: Bearer \(issued.apiKey)' -H 'Content-Type: application/json' \\
+                            -d '{"kind":"demo.sleep","input":{"seconds":10}}'
 
                         """.utf8
                     )
