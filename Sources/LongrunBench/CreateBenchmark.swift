@@ -8,7 +8,6 @@ import LongrunPostgres
 import LongrunWorker
 import NIOCore
 import NIOHTTP1
-import PostgresNIO
 import ServiceLifecycle
 
 /// Operations created over HTTP by concurrent clients, beside raw single-row INSERTs
@@ -39,25 +38,22 @@ struct CreateBenchmark: AsyncParsableCommand {
 
     private func measure(url: String, logger: Logger) async throws -> CreateReport {
         let duration = Duration.seconds(seconds)
-        var configuration = try PostgresClient.Configuration(url: url)
-        configuration.options.maximumConnections = max(20, clients)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let store = try PostgresStore(client: client, logger: logger)
+        let (store, pool) = try PostgresStore.connecting(to: url, maximumConnections: max(20, clients), logger: logger)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let api = try buildAPI(
             configuration: .init(port: 0), store: store, registry: .demoKinds, services: [store.publisher],
             logger: logger, onServerRunning: { portContinuation.yield($0) }
         )
-        let group = ServiceGroup(services: [client, api], logger: logger)
+        let group = ServiceGroup(services: [pool, api], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Migrator(client: client, logger: logger).migrate()
+            try await store.migrate()
             let tenant = try await store.ensureTenant(named: "bench")
             let key = APIKey.generate()
             try await store.addAPIKey(key, tenantID: tenant.id)
 
             let rawRows = try await InsertBaseline.run(
-                client: client, tenantID: tenant.id, connections: clients, duration: duration, logger: logger
+                store: store, tenantID: tenant.id, connections: clients, duration: duration
             )
             var portIterator = ports.makeAsyncIterator()
             guard let port = await portIterator.next() else { throw CleanExit.message("the API never started") }

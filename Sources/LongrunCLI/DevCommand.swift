@@ -34,9 +34,9 @@ struct DevCommand: AsyncParsableCommand {
             databaseURL = server.url
         }
         do {
-            let issued = try await withPostgresClient(url: databaseURL, logger: logger) { client in
-                try await Migrator(client: client, logger: logger).migrate()
-                return try await IssuedKey.create(tenant: "dev", store: PostgresStore(client: client, logger: logger))
+            let issued = try await withPostgresStore(url: databaseURL, logger: logger) { store in
+                try await store.migrate()
+                return try await IssuedKey.create(tenant: "dev", store: store)
             }
             let services = try Services.api(databaseURL: databaseURL, configuration: apiConfiguration, logger: logger) {
                 port in

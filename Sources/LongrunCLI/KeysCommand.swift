@@ -32,8 +32,8 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = Logger(label: "longrun.keys")
-            let issued = try await withPostgresClient(url: try database.requiredURL(), logger: logger) { client in
-                try await IssuedKey.create(tenant: tenant, store: PostgresStore(client: client, logger: logger))
+            let issued = try await withPostgresStore(url: try database.requiredURL(), logger: logger) { store in
+                try await IssuedKey.create(tenant: tenant, store: store)
             }
             print(json ? try issued.json() : issued.lines)
         }

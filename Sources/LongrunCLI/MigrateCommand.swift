@@ -12,8 +12,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "longrun.migrate")
-        let applied = try await withPostgresClient(url: try database.requiredURL(), logger: logger) { client in
-            try await Migrator(client: client, logger: logger).migrate()
+        let applied = try await withPostgresStore(url: try database.requiredURL(), logger: logger) { store in
+            try await store.migrate()
         }
         print(applied.isEmpty ? "schema is up to date" : "applied \(applied.joined(separator: ", "))")
     }

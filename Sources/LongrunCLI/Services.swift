@@ -4,7 +4,6 @@ import LongrunAPI
 import LongrunCore
 import LongrunPostgres
 import LongrunWorker
-import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -18,14 +17,13 @@ enum Services {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> [any Service] {
-        let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
-        let store = try PostgresStore(client: client, logger: logger)
+        let (store, pool) = try PostgresStore.connecting(to: databaseURL, logger: logger)
         let api = try buildAPI(
             configuration: configuration, store: store, registry: .demoKinds, services: [store.publisher],
             metrics: { PrometheusMetricsFactory.defaultRegistry.emitToString() }, logger: logger,
             onServerRunning: onServerRunning
         )
-        return [client, api]
+        return [pool, api]
     }
 
     /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully.

@@ -9,8 +9,11 @@ import PostgresNIO
 public enum InsertBaseline {
     /// Returns how many rows were inserted.
     public static func run(
-        client: PostgresClient, tenantID: Int64, connections: Int, duration: Duration, logger: Logger
-    ) async throws -> Int {
+        store: PostgresStore, tenantID: Int64, connections: Int, duration: Duration
+    )
+        async throws -> Int
+    {
+        let (client, logger) = (store.client, store.logger)
         let deadline = ContinuousClock.now + duration
         return try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<connections {

@@ -21,3 +21,14 @@ public func withPostgresClient<Result: Sendable>(
         return try await body(client)
     }
 }
+
+/// Runs `body` with a store on a pool to `url` that lives exactly as long as the call.
+public func withPostgresStore<Result: Sendable>(
+    url: String,
+    logger: Logger,
+    _ body: @Sendable (PostgresStore) async throws -> Result
+) async throws -> Result {
+    try await withPostgresClient(url: url, logger: logger) { client in
+        try await body(try PostgresStore(client: client, logger: logger))
+    }
+}

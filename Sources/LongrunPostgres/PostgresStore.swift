@@ -1,6 +1,7 @@
 import Logging
 import LongrunCore
 import PostgresNIO
+import ServiceLifecycle
 
 /// The one place that speaks SQL. API, worker and notifier see it through the store
 /// protocols of `LongrunCore`; every statement binds its values.
@@ -19,6 +20,27 @@ public struct PostgresStore: Sendable {
         self.logger = logger
         self.migrator = try Migrator(client: client, logger: logger)
         self.publisher = NotificationPublisher(client: client, logger: logger)
+    }
+}
+
+extension PostgresStore {
+    /// A store with a pool of its own to `url`, for processes that wire themselves:
+    /// run `pool` in the process's ServiceGroup before anything that uses the store.
+    public static func connecting(
+        to url: String, maximumConnections: Int = 20, logger: Logger
+    ) throws
+        -> (store: PostgresStore, pool: any Service)
+    {
+        var configuration = try PostgresClient.Configuration(url: url)
+        configuration.options.maximumConnections = maximumConnections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return (try PostgresStore(client: client, logger: logger), client)
+    }
+
+    /// Applies the bundled migrations that are pending; see ``Migrator``.
+    @discardableResult
+    public func migrate() async throws -> [String] {
+        try await migrator.migrate()
     }
 }
 

@@ -34,9 +34,7 @@ public struct TestDatabase: Sendable {
         let database = TestDatabase(name: name, url: try replacingDatabase(in: server, with: name), logger: logger)
         do {
             if migrated {
-                try await withPostgresClient(url: database.url, logger: logger) { client in
-                    try await Migrator(client: client, logger: logger).migrate()
-                }
+                try await database.withStore { store in try await store.migrate() }
             }
             let result = try await body(database)
             try await database.drop(serverURL: server)
@@ -53,9 +51,7 @@ public struct TestDatabase: Sendable {
     ) async throws
         -> Result
     {
-        try await withPostgresClient(url: url, logger: logger) { client in
-            try await body(try PostgresStore(client: client, logger: logger))
-        }
+        try await withPostgresStore(url: url, logger: logger, body)
     }
 
     private func drop(serverURL: String) async throws {
