@@ -14,37 +14,44 @@ extension PostgresStore {
         """
 
     public func createOperation(_ new: NewOperation) async throws -> CreateOutcome {
-        guard new.idempotency != nil else {
+        let outcome: CreateOutcome
+        if let idempotency = new.idempotency {
+            outcome = try await create(new, idempotency: idempotency)
+        } else {
             // Without a key the insert is the whole story: one statement, no transaction.
             guard
                 let created = try await client.withConnection({ connection in
                     try await Self.insertOperation(new, on: connection, logger: logger)
                 })
-            else {
-                throw LongrunError(.environment, "an insert without an idempotency key did nothing")
-            }
-            publisher.announce([created.queue], on: .work)
-            return .created(created)
+            else { throw LongrunError(.environment, "an insert without an idempotency key did nothing") }
+            outcome = .created(created)
         }
-        let outcome = try await withUnwrappedTransaction(client: client, logger: logger) { connection in
-            if let idempotency = new.idempotency {
-                // An expired key frees itself for the request that comes after it.
-                try await connection.query(
-                    """
-                    UPDATE operations
-                    SET idempotency_key = NULL, request_fingerprint = NULL, idempotency_expires_at = NULL
-                    WHERE tenant_id = \(new.tenantID) AND idempotency_key = \(idempotency.key)
-                      AND idempotency_expires_at <= now()
-                    """,
-                    logger: logger
-                )
-            }
+        if case .created(let operation) = outcome {
+            publisher.announce([operation.queue], on: .work)
+        }
+        return outcome
+    }
+
+    /// The create of a request with an `Idempotency-Key`: one transaction that frees
+    /// an expired key, inserts unless the key is live, and otherwise compares the
+    /// request with the one that made the key's operation.
+    private func create(_ new: NewOperation, idempotency: IdempotencyRecord) async throws -> CreateOutcome {
+        try await withUnwrappedTransaction(client: client, logger: logger) { connection in
+            try await connection.query(
+                """
+                UPDATE operations
+                SET idempotency_key = NULL, request_fingerprint = NULL, idempotency_expires_at = NULL
+                WHERE tenant_id = \(new.tenantID) AND idempotency_key = \(idempotency.key)
+                  AND idempotency_expires_at <= now()
+                """,
+                logger: logger
+            )
             if let created = try await Self.insertOperation(new, on: connection, logger: logger) {
                 return CreateOutcome.created(created)
             }
-            // Only a live idempotency key makes the insert do nothing; a racing request
-            // with the same key has committed by now (the insert waited for it).
-            guard let idempotency = new.idempotency,
+            // The key is live; a racing request with it has committed by now (the
+            // insert waited for it), so its operation is there to compare with.
+            guard
                 let earlier = try await connection.query(
                     """
                     SELECT \(unescaped: Self.operationColumns) FROM operations
@@ -52,16 +59,10 @@ extension PostgresStore {
                     """,
                     logger: logger
                 ).collect().first.map(OperationRecord.init(row:))
-            else {
-                throw LongrunError(.environment, "an insert did nothing, yet no operation holds its key")
-            }
+            else { throw LongrunError(.environment, "an insert did nothing, yet no operation holds its key") }
             return earlier.idempotency?.fingerprint == idempotency.fingerprint
                 ? .replayed(earlier) : .keyReusedForAnotherRequest
         }
-        if case .created(let operation) = outcome {
-            publisher.announce([operation.queue], on: .work)
-        }
-        return outcome
     }
 
     /// The insert of a new operation; nil when its idempotency key is taken.
