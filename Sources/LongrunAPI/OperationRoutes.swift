@@ -97,7 +97,7 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
             idempotency: key.map {
                 IdempotencyRecord(
                     key: $0, fingerprint: operation.fingerprint,
-                    expiresAt: now.addingTimeInterval(configuration.idempotencyKeyLifetime.seconds)
+                    expiresAt: now.addingTimeInterval(configuration.idempotencyKeyLifetime.inSeconds)
                 )
             }
         )
@@ -129,14 +129,17 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
 
     /// The tenant's operation named by the path; 404 for a malformed id too.
     private func find(_ request: Request, context: APIRequestContext) async throws -> OperationRecord {
-        let tenant = try context.requireTenant()
-        guard let id = operationID(context), let operation = try await store.operation(id: id, tenantID: tenant.id)
-        else { throw notFound(context) }
+        let (tenantID, id) = try target(context)
+        guard let operation = try await store.operation(id: id, tenantID: tenantID) else { throw notFound(context) }
         return operation
     }
 
-    private func operationID(_ context: APIRequestContext) -> UUID? {
-        context.parameters.get("id").flatMap { UUID(uuidString: $0) }
+    /// The request's tenant and the operation id of its path; a malformed id is a 404,
+    /// exactly like an unknown one.
+    private func target(_ context: APIRequestContext) throws -> (tenantID: Int64, id: UUID) {
+        let tenant = try context.requireTenant()
+        guard let id = context.parameters.get("id").flatMap({ UUID(uuidString: $0) }) else { throw notFound(context) }
+        return (tenant.id, id)
     }
 
     private func notFound(_ context: APIRequestContext) -> Problem {
@@ -183,9 +186,8 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
     }
 
     private func cancel(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let tenant = try context.requireTenant()
-        guard let id = operationID(context) else { throw notFound(context) }
-        switch try await store.cancelOperation(id: id, tenantID: tenant.id) {
+        let (tenantID, id) = try target(context)
+        switch try await store.cancelOperation(id: id, tenantID: tenantID) {
         case .cancelled(let operation):
             return try JSONResponse(body: OperationResource(operation: operation)).response(
                 from: request, context: context)
@@ -201,9 +203,8 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
     }
 
     private func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let tenant = try context.requireTenant()
-        guard let id = operationID(context) else { throw notFound(context) }
-        switch try await store.deleteOperation(id: id, tenantID: tenant.id) {
+        let (tenantID, id) = try target(context)
+        switch try await store.deleteOperation(id: id, tenantID: tenantID) {
         case .deleted:
             return Response(status: .noContent)
         case .notFinished(let status):
@@ -263,11 +264,4 @@ extension HTTPField.Name {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
     static let operationLocation = HTTPField.Name("Operation-Location")!
-}
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

@@ -118,12 +118,7 @@ struct CreateReport {
         let sorted = apiLatencies.sorted()
         guard !sorted.isEmpty else { return 0 }
         let index = min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)
-        return milliseconds(sorted[max(0, index)])
-    }
-
-    private func milliseconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return sorted[max(0, index)].inSeconds * 1000
     }
 
     var table: String {

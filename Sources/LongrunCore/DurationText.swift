@@ -17,3 +17,11 @@ public enum DurationText {
         return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 }
+
+extension Duration {
+    /// The duration in seconds, for `Date` arithmetic, SQL intervals and reports.
+    public var inSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,9 +1,9 @@
 /// The status state machine of an operation, as a table of legal moves.
 ///
-/// Every component that changes a status (API cancel, worker claim and completion, the
-/// rescuer) goes through ``OperationLifecycle/apply(_:to:)`` in its domain logic, and the
-/// store's SQL writes the same moves with `WHERE status = …` guards, so the database
-/// never sees a move this table refuses. `docs/state-machine.md` draws it.
+/// The store's statements make exactly these moves, each guarded by the status it moves
+/// from (`WHERE status = 'running' AND lease_token = …`), and the schema's CHECKs keep
+/// each status's fields consistent; this table is the one statement of the rules, tested
+/// exhaustively and drawn in `docs/state-machine.md`.
 public enum OperationLifecycle {
     /// What can happen to an operation.
     public enum Event: Sendable, Hashable, CustomStringConvertible {

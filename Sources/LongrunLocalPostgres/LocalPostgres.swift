@@ -43,8 +43,6 @@ public final class LocalPostgres: Sendable {
     public let port: Int
     public let database: String
     let password: String
-    private let binaries: PostgresBinaries
-    private let account: ServerAccount
     let lock: FolderLock
     private let watchdog: Watchdog
 
@@ -58,15 +56,12 @@ public final class LocalPostgres: Sendable {
     }
 
     private init(
-        folder: URL, port: Int, database: String, password: String, binaries: PostgresBinaries,
-        account: ServerAccount, lock: FolderLock, watchdog: Watchdog
+        folder: URL, port: Int, database: String, password: String, lock: FolderLock, watchdog: Watchdog
     ) {
         self.folder = folder
         self.port = port
         self.database = database
         self.password = password
-        self.binaries = binaries
-        self.account = account
         self.lock = lock
         self.watchdog = watchdog
     }
@@ -111,8 +106,8 @@ public final class LocalPostgres: Sendable {
                 stopCommand: stopCommand(binaries: binaries, data: data), as: account, log: launcherLog
             )
             let server = LocalPostgres(
-                folder: folder, port: port, database: options.database, password: password, binaries: binaries,
-                account: account, lock: lock, watchdog: watchdog
+                folder: folder, port: port, database: options.database, password: password, lock: lock,
+                watchdog: watchdog
             )
             do throws(LocalPostgresError) {
                 try await server.createDatabaseIfMissing(logger: logger)

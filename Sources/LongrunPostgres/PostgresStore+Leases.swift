@@ -9,9 +9,7 @@ extension PostgresStore {
     /// claimed operation gets a fresh lease token and expiry, and its attempt counts up.
     public func claim(_ request: ClaimRequest) async throws -> [ClaimedOperation] {
         guard request.slots > 0, !request.queues.isEmpty, !request.kinds.isEmpty else { return [] }
-        let leaseMilliseconds =
-            Int(request.lease.components.seconds * 1000)
-            + Int(request.lease.components.attoseconds / 1_000_000_000_000_000)
+        let leaseMilliseconds = Int((request.lease.inSeconds * 1000).rounded())
         return try await client.query(
             """
             WITH picked AS (
