@@ -80,7 +80,17 @@ let package = Package(
             resources: [.copy("../../openapi.yaml")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "LongrunWorker", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
+        // The worker service: claim loop, slots, heartbeat, rescue, cancellation, maintenance.
+        .target(
+            name: "LongrunWorker",
+            dependencies: [
+                "LongrunCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "LongrunNotifier", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
         .target(name: "LongrunClient", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
         // `longrun`: flags, environment, and the ServiceGroup. Wiring only.

@@ -10,8 +10,8 @@ struct APICommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "longrun.api")
         try await Services.run(
-            try Services.api(
-                databaseURL: try database.requiredURL(), configuration: try api.configuration(), logger: logger),
+            try Services.process(
+                databaseURL: try database.requiredURL(), api: try api.configuration(), logger: logger),
             logger: logger
         )
     }

@@ -16,6 +16,7 @@ struct DevCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var api: APIOptions
+    @OptionGroup var worker: WorkerOptions
 
     @Option(help: "Folder of the private PostgreSQL (env: LONGRUN_DATA_DIR; default .longrun/postgres).")
     var dataDir: String?
@@ -38,8 +39,9 @@ struct DevCommand: AsyncParsableCommand {
                 try await store.migrate()
                 return try await IssuedKey.create(tenant: "dev", store: store)
             }
-            let services = try Services.api(databaseURL: databaseURL, configuration: apiConfiguration, logger: logger) {
-                port in
+            let services = try Services.process(
+                databaseURL: databaseURL, api: apiConfiguration, worker: try Services.WorkerRole(worker), logger: logger
+            ) { port in
                 // Written straight to the descriptor: a pipe would otherwise buffer it.
                 FileHandle.standardOutput.write(
                     Data(

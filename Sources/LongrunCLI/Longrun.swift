@@ -10,7 +10,10 @@ struct Longrun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "longrun",
         abstract: "Long-running operations behind an HTTP API, coordinated by PostgreSQL.",
-        subcommands: [MigrateCommand.self, APICommand.self, DevCommand.self, KeysCommand.self]
+        subcommands: [
+            MigrateCommand.self, APICommand.self, WorkerCommand.self, AllCommand.self, DevCommand.self,
+            KeysCommand.self,
+        ]
     )
 
     /// Bootstraps logging and metrics once per process, then runs the chosen

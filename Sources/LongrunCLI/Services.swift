@@ -9,21 +9,49 @@ import ServiceLifecycle
 import UnixSignals
 
 /// The services of one process, in dependency order: a ServiceGroup starts them in this
-/// order and stops them in reverse, so the pool outlives everything that uses it.
+/// order and stops them in reverse, so the pool outlives everything that uses it and the
+/// worker drains before the API stops answering.
 enum Services {
-    static func api(
+    /// What a worker role needs beyond its WorkerConfiguration.
+    struct WorkerRole {
+        var configuration: WorkerConfiguration
+        var prunePolicy: PrunePolicy
+        var maintenanceInterval: Duration
+
+        init(_ options: WorkerOptions) throws {
+            configuration = try options.configuration()
+            prunePolicy = try options.prunePolicy()
+            maintenanceInterval = try options.resolvedMaintenanceInterval()
+        }
+    }
+
+    /// An API node, a worker, or both (`longrun all`), on one pool.
+    static func process(
         databaseURL: String,
-        configuration: APIConfiguration,
+        api: APIConfiguration? = nil,
+        worker: WorkerRole? = nil,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> [any Service] {
         let (store, pool) = try PostgresStore.connecting(to: databaseURL, logger: logger)
-        let api = try buildAPI(
-            configuration: configuration, store: store, registry: .demoKinds, services: [store.publisher],
-            metrics: { PrometheusMetricsFactory.defaultRegistry.emitToString() }, logger: logger,
-            onServerRunning: onServerRunning
-        )
-        return [pool, api]
+        var services: [any Service] = [pool, store.publisher]
+        if let api {
+            services.append(
+                try buildAPI(
+                    configuration: api, store: store, registry: .demoKinds,
+                    metrics: { PrometheusMetricsFactory.defaultRegistry.emitToString() }, logger: logger,
+                    onServerRunning: onServerRunning
+                )
+            )
+        }
+        if let worker {
+            services.append(
+                Worker(store: store, registry: .demoKinds, configuration: worker.configuration, logger: logger))
+            services.append(
+                Maintenance(
+                    store: store, policy: worker.prunePolicy, interval: worker.maintenanceInterval, logger: logger))
+        }
+        return services
     }
 
     /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully.

@@ -1,6 +1,16 @@
 /// Durations as operators write them in flags and environment variables: `250ms`,
 /// `5s`, `2m`, `1h`, `2d`, or a bare number of seconds.
 public enum DurationText {
+    /// The shortest text ``parse(_:)`` reads back as `duration`, to the millisecond.
+    public static func format(_ duration: Duration) -> String {
+        let milliseconds = duration.inMilliseconds
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
+        where milliseconds != 0 && milliseconds % size == 0 {
+            return "\(milliseconds / size)\(unit)"
+        }
+        return "\(milliseconds)ms"
+    }
+
     public static func parse(_ text: String) -> Duration? {
         let units: [(suffix: String, seconds: Double)] = [
             ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400),
@@ -24,4 +34,7 @@ extension Duration {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
+
+    /// Whole milliseconds, rounded: the unit of flags' text and of SQL interval arithmetic.
+    public var inMilliseconds: Int64 { Int64((inSeconds * 1000).rounded()) }
 }

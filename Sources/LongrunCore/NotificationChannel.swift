@@ -11,6 +11,11 @@ public enum NotificationChannel: String, Sendable, CaseIterable {
     case work = "longrun_work"
     /// Running operations were cancelled. Payload: their ids, comma-separated.
     case cancel = "longrun_cancel"
+    /// Operations changed: status, progress or log lines. Payload: their ids. What
+    /// waiters and event streams of the API nodes listen to.
+    case changed = "longrun_changed"
+    /// Webhook deliveries became due. Payload: the ids of the operations they report on.
+    case deliveries = "longrun_deliveries"
 
     /// PostgreSQL's limit on a payload is 8000 bytes; payloads are cut below it.
     public static let payloadLimit = 7900

@@ -31,21 +31,21 @@ extension PostgresStore {
         return id
     }
 
-    /// The webhooks a finished operation owes: one to `callback_url` (Standard Webhooks)
-    /// and one to `ouro-webhook-url` (the Ouro format). Every terminal transition calls
-    /// this inside its own transaction: the outbox makes the webhook as certain as the
-    /// change it reports.
+    /// Queues the webhooks a finished operation owes (see
+    /// ``completionDeliveries(from:)``), inside the caller's transaction; returns how many.
     static func enqueueCompletionDeliveries(
-        for operation: OperationRecord, on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        let targets: [(WebhookDelivery.Format, String?)] = [
-            (.standard, operation.callbackURL), (.ouro, operation.ouro.webhookURL),
-        ]
-        for case let (format, url?) in targets {
-            _ = try await enqueueDelivery(
-                operationID: operation.id, format: format, url: url, logID: nil, on: connection, logger: logger
-            )
-        }
+        for id: UUID, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Int64 {
+        let rows = try await connection.query(
+            """
+            WITH finished AS (
+                SELECT id, status, callback_url, ouro_webhook_url FROM operations WHERE id = \(id)
+            ), \(unescaped: completionDeliveries(from: "finished"))
+            SELECT count(*) FROM queued
+            """,
+            logger: logger
+        ).collect()
+        return try rows.first?.decode(Int64.self) ?? 0
     }
 
     public func retryDelivery(id: UUID, operationID: UUID) async throws -> RetryDeliveryOutcome {

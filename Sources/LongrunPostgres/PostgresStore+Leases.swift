@@ -9,7 +9,6 @@ extension PostgresStore {
     /// claimed operation gets a fresh lease token and expiry, and its attempt counts up.
     public func claim(_ request: ClaimRequest) async throws -> [ClaimedOperation] {
         guard request.slots > 0, !request.queues.isEmpty, !request.kinds.isEmpty else { return [] }
-        let leaseMilliseconds = Int((request.lease.inSeconds * 1000).rounded())
         return try await client.query(
             """
             WITH picked AS (
@@ -23,7 +22,7 @@ extension PostgresStore {
             UPDATE operations o
             SET status = 'running', attempt = o.attempt + 1, started_at = coalesce(o.started_at, now()),
                 updated_at = now(), lease_owner = \(request.workerID), lease_token = gen_random_uuid(),
-                lease_expires_at = now() + \(leaseMilliseconds) * interval '1 millisecond'
+                lease_expires_at = now() + \(request.lease.inMilliseconds) * interval '1 millisecond'
             FROM picked WHERE o.id = picked.id
             RETURNING o.id, o.kind, o.input, o.metadata, o.attempt, o.max_attempts, o.lease_token, o.deadline,
                       o.checkpoint
@@ -40,48 +39,195 @@ extension PostgresStore {
         }
     }
 
-    /// Finishes a claimed operation with its result, if the lease is still the
-    /// caller's: false when it was cancelled, rescued or otherwise taken meanwhile, and
-    /// then nothing changes. The webhooks it owes are queued in the same transaction.
+    public func heartbeat(workerID: UUID, leaseTokens: [UUID], lease: Duration) async throws -> Set<UUID> {
+        let rows = try await client.query(
+            """
+            WITH beat AS (UPDATE workers SET last_heartbeat_at = now() WHERE id = \(workerID))
+            UPDATE operations
+            SET lease_expires_at = now() + \(lease.inMilliseconds) * interval '1 millisecond'
+            WHERE lease_owner = \(workerID) AND lease_token = ANY(\(leaseTokens)) AND status = 'running'
+            RETURNING lease_token
+            """,
+            logger: logger
+        )
+        return Set(try await rows.collect().map { try $0.decode(UUID.self) })
+    }
+
+    /// One statement for any number of reports: the operations whose lease still holds
+    /// take the new values and their log lines, in order; the others take nothing.
+    public func record(_ reports: [ProgressReport]) async throws -> Set<UUID> {
+        guard !reports.isEmpty else { return [] }
+        let updates = JSONValue.array(reports.map(\.recordsetRow))
+        var logRows: [JSONValue] = []
+        for report in reports {
+            for line in report.logs {
+                logRows.append(
+                    .object([
+                        "id": .string(report.operationID.uuidString), "level": .string(line.level.rawValue),
+                        "message": .string(line.message), "n": .integer(Int64(logRows.count)),
+                    ])
+                )
+            }
+        }
+        let logs = JSONValue.array(logRows)
+        let held = try await client.query(
+            """
+            WITH report AS (
+                SELECT * FROM jsonb_to_recordset(\(updates)::jsonb)
+                    AS r(id uuid, token uuid, progress smallint, message text, estimate timestamptz, checkpoint jsonb)
+            ), updated AS (
+                UPDATE operations o
+                SET progress = coalesce(r.progress, o.progress), message = coalesce(r.message, o.message),
+                    estimated_completion = coalesce(r.estimate, o.estimated_completion),
+                    checkpoint = coalesce(r.checkpoint, o.checkpoint), updated_at = now()
+                FROM report r
+                WHERE o.id = r.id AND o.lease_token = r.token AND o.status = 'running'
+                RETURNING o.id, o.lease_token
+            ), logged AS (
+                INSERT INTO operation_logs (operation_id, level, message)
+                SELECT l.id, l.level, l.message
+                FROM jsonb_to_recordset(\(logs)::jsonb) AS l(id uuid, level text, message text, n integer)
+                WHERE l.id IN (SELECT id FROM updated)
+                ORDER BY l.n
+            )
+            SELECT lease_token FROM updated
+            """,
+            logger: logger
+        ).collect().map { try $0.decode(UUID.self) }
+        announce(changed: reports.map(\.operationID))
+        return Set(reports.map(\.leaseToken)).subtracting(held)
+    }
+
     public func complete(id: UUID, leaseToken: UUID, result: JSONValue) async throws -> Bool {
-        try await finish { connection in
-            try await connection.query(
-                """
-                UPDATE operations
-                SET status = 'succeeded', result = \(result), progress = 100, finished_at = now(), updated_at = now(),
-                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-                WHERE id = \(id) AND lease_token = \(leaseToken) AND status = 'running'
-                RETURNING \(unescaped: Self.operationColumns)
-                """,
-                logger: logger
-            )
-        }
+        try await leave(id: id, leaseToken: leaseToken, for: .succeeded(result))
     }
 
-    /// Fails a claimed operation for good, fenced like ``complete(id:leaseToken:result:)``.
     public func fail(id: UUID, leaseToken: UUID, error: OperationError) async throws -> Bool {
-        try await finish { connection in
-            try await connection.query(
-                """
-                UPDATE operations
-                SET status = 'failed', error = \(error), finished_at = now(), updated_at = now(),
-                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-                WHERE id = \(id) AND lease_token = \(leaseToken) AND status = 'running'
-                RETURNING \(unescaped: Self.operationColumns)
-                """,
-                logger: logger
-            )
+        try await leave(id: id, leaseToken: leaseToken, for: .failed(error))
+    }
+
+    public func retry(id: UUID, leaseToken: UUID, reason: String, after delay: Duration) async throws -> Bool {
+        try await leave(id: id, leaseToken: leaseToken, for: .retry(reason: reason, delay: delay))
+    }
+
+    public func release(id: UUID, leaseToken: UUID) async throws -> Bool {
+        try await leave(id: id, leaseToken: leaseToken, for: .release)
+    }
+
+    /// How a worker gives up its lease.
+    private enum Departure {
+        case succeeded(JSONValue)
+        case failed(OperationError)
+        case retry(reason: String, delay: Duration)
+        case release
+
+        var status: OperationStatus {
+            switch self {
+            case .succeeded: .succeeded
+            case .failed: .failed
+            case .retry, .release: .pending
+            }
+        }
+
+        /// The line the operation's log gets, if any.
+        var log: ProgressReport.LogLine? {
+            switch self {
+            case .succeeded: nil
+            case .failed(let error): .init(.error, error.message)
+            case .retry(let reason, let delay):
+                .init(.warning, "\(reason) (attempt failed; retrying in \(DurationText.format(delay)))")
+            case .release: .init(.info, "released by a worker shutting down; it will resume from its checkpoint")
+            }
         }
     }
 
-    /// Runs a fenced terminal `update` and, when it took, queues the webhooks the
-    /// finished operation owes in the same transaction (the outbox).
-    private func finish(_ update: (PostgresConnection) async throws -> PostgresRowSequence) async throws -> Bool {
-        try await withUnwrappedTransaction(client: client, logger: logger) { connection in
-            guard let row = try await update(connection).collect().first else { return false }
-            try await Self.enqueueCompletionDeliveries(
-                for: try OperationRecord(row: row), on: connection, logger: logger)
-            return true
+    /// Every way out of `running` in one fenced statement: the new state, its log line,
+    /// and the webhooks a finished operation owes (the outbox), so one round trip makes
+    /// the change and nothing can record it half. False when the lease no longer holds.
+    private func leave(id: UUID, leaseToken: UUID, for departure: Departure) async throws -> Bool {
+        var result: JSONValue?
+        var error: OperationError?
+        var delay = Duration.zero
+        var attemptRefund = 0
+        switch departure {
+        case .succeeded(let value): result = value
+        case .failed(let value): error = value
+        case .retry(_, let value): delay = value
+        case .release: attemptRefund = 1
         }
+        let status = departure.status.rawValue
+        let log = departure.log
+        let rows = try await client.query(
+            """
+            WITH finished AS (
+                UPDATE operations
+                SET status = \(status), result = \(result), error = \(error),
+                    progress = CASE WHEN \(status) = 'succeeded' THEN 100 ELSE progress END,
+                    finished_at = CASE WHEN \(status) = 'pending' THEN NULL ELSE now() END,
+                    run_at = CASE WHEN \(status) = 'pending'
+                                  THEN now() + \(delay.inMilliseconds) * interval '1 millisecond' ELSE run_at END,
+                    attempt = attempt - \(attemptRefund), updated_at = now(),
+                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                WHERE id = \(id) AND lease_token = \(leaseToken) AND status = 'running'
+                RETURNING id, queue, status, callback_url, ouro_webhook_url
+            ), logged AS (
+                INSERT INTO operation_logs (operation_id, level, message)
+                SELECT id, \(log?.level.rawValue), \(log?.message) FROM finished WHERE \(log?.message)::text IS NOT NULL
+            ), \(unescaped: Self.completionDeliveries(from: "finished"))
+            SELECT queue, (SELECT count(*) FROM queued) FROM finished
+            """,
+            logger: logger
+        ).collect()
+        guard let row = rows.first else { return false }
+        let (queue, deliveries) = try row.decode((String, Int64).self)
+        announce(
+            changed: [id], queues: delay == .zero && departure.status == .pending ? [queue] : [],
+            deliveries: deliveries > 0 ? [id] : [])
+        return true
     }
+
+    /// A `queued` CTE that writes the webhooks owed by the terminal rows of `source` (a
+    /// CTE or table with `id`, `status`, `callback_url` and `ouro_webhook_url`): one to
+    /// `callback_url` in the Standard Webhooks format, one to `ouro-webhook-url` in
+    /// Ouro's. Every terminal transition writes it in its own statement or transaction:
+    /// the outbox makes the webhook as certain as the change it reports.
+    static func completionDeliveries(from source: String) -> String {
+        """
+        queued AS (
+            INSERT INTO webhook_deliveries (operation_id, format, url)
+            SELECT id, 'standard', callback_url FROM \(source)
+            WHERE status IN ('succeeded', 'failed', 'cancelled') AND callback_url IS NOT NULL
+            UNION ALL
+            SELECT id, 'ouro', ouro_webhook_url FROM \(source)
+            WHERE status IN ('succeeded', 'failed', 'cancelled') AND ouro_webhook_url IS NOT NULL
+            RETURNING operation_id
+        )
+        """
+    }
+
+    /// Wakes, after the commit, whoever waits on these changes.
+    func announce(changed: [UUID], queues: [String] = [], deliveries: [UUID] = []) {
+        if !changed.isEmpty { publisher.announce(changed.map(\.lowercasedText), on: .changed) }
+        if !queues.isEmpty { publisher.announce(queues, on: .work) }
+        if !deliveries.isEmpty { publisher.announce(deliveries.map(\.lowercasedText), on: .deliveries) }
+    }
+}
+
+extension ProgressReport {
+    /// This report as a row of the `jsonb_to_recordset` in ``PostgresStore/record(_:)``.
+    fileprivate var recordsetRow: JSONValue {
+        var row: [String: JSONValue] = [
+            "id": .string(operationID.uuidString), "token": .string(leaseToken.uuidString),
+        ]
+        if let progress { row["progress"] = .integer(Int64(progress)) }
+        if let message { row["message"] = .string(message) }
+        if let estimatedCompletion { row["estimate"] = .string(estimatedCompletion.formatted(.iso8601)) }
+        if let checkpoint { row["checkpoint"] = checkpoint }
+        return .object(row)
+    }
+}
+
+extension UUID {
+    /// How ids travel in notification payloads.
+    var lowercasedText: String { uuidString.lowercased() }
 }

@@ -119,10 +119,11 @@ extension PostgresStore {
     /// against a worker's completion: whichever commits first wins. A running
     /// operation's worker hears of it through a NOTIFY sent in this transaction.
     public func cancelOperation(id: UUID, tenantID: Int64) async throws -> CancelOutcome {
-        try await withUnwrappedTransaction(client: client, logger: logger) { connection in
+        let (outcome, deliveries) = try await withUnwrappedTransaction(client: client, logger: logger) {
+            connection -> (CancelOutcome, Int64) in
             let current = try await Self.lockStatus(id: id, tenantID: tenantID, on: connection, logger: logger)
-            guard let current else { return CancelOutcome.notFound }
-            guard !current.isTerminal else { return .alreadyFinished(current) }
+            guard let current else { return (.notFound, 0) }
+            guard !current.isTerminal else { return (.alreadyFinished(current), 0) }
 
             let error = OperationError(code: .cancelled, message: "The operation was cancelled by a client.")
             guard
@@ -143,9 +144,11 @@ extension PostgresStore {
                     logger: logger
                 )
             }
-            try await Self.enqueueCompletionDeliveries(for: cancelled, on: connection, logger: logger)
-            return .cancelled(cancelled)
+            let deliveries = try await Self.enqueueCompletionDeliveries(for: id, on: connection, logger: logger)
+            return (.cancelled(cancelled), deliveries)
         }
+        if case .cancelled = outcome { announce(changed: [id], deliveries: deliveries > 0 ? [id] : []) }
+        return outcome
     }
 
     /// Locks a tenant's operation for the rest of the transaction and returns its status;

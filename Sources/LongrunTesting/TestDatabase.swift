@@ -34,7 +34,7 @@ public struct TestDatabase: Sendable {
         let database = TestDatabase(name: name, url: try replacingDatabase(in: server, with: name), logger: logger)
         do {
             if migrated {
-                try await database.withStore { store in try await store.migrate() }
+                _ = try await database.withStore { store in try await store.migrate() }
             }
             let result = try await body(database)
             try await database.drop(serverURL: server)

@@ -1,0 +1,42 @@
+import Synchronization
+
+/// Wakes one waiting loop early: `wait(upTo:)` returns when `ring()` is called (or was
+/// called since the last wait) or when the time is up. A ring is never lost, however it
+/// races the wait; several rings before a wait count as one.
+final class Doorbell: Sendable {
+    private struct State {
+        var rung = false
+        var sleeper: Task<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func ring() {
+        state.withLock { state in
+            state.rung = true
+            state.sleeper?.cancel()
+        }
+    }
+
+    func wait(upTo timeout: Duration) async {
+        let sleeper: Task<Void, Never>? = state.withLock { state in
+            if state.rung {
+                state.rung = false
+                return nil
+            }
+            let sleeper = Task { _ = try? await Task.sleep(for: timeout) }
+            state.sleeper = sleeper
+            return sleeper
+        }
+        guard let sleeper else { return }
+        await withTaskCancellationHandler {
+            await sleeper.value
+        } onCancel: {
+            sleeper.cancel()
+        }
+        state.withLock { state in
+            state.rung = false
+            state.sleeper = nil
+        }
+    }
+}

@@ -1,0 +1,329 @@
+import Foundation
+import Logging
+import LongrunCore
+import ServiceLifecycle
+import Synchronization
+
+/// A worker process's service: claims operations into its slots, runs their handlers,
+/// keeps their leases alive and writes how they end.
+///
+/// Loops: the claimer (woken by `LISTEN longrun_work`, a freed slot, or the fallback
+/// poll), the heartbeat (one statement for every lease held, then a rescue pass over
+/// the cluster's expired leases), the notification consumer (cancels reach a handler's
+/// Task the moment the NOTIFY arrives), and the progress writer.
+///
+/// ```swift
+/// let worker = Worker(store: store, registry: .demoKinds, configuration: .init(queues: ["default"]), logger: logger)
+/// // in a ServiceGroup after the store's pool and publisher
+/// ```
+public final class Worker: Service {
+    let store: any WorkerStore
+    let registry: HandlerRegistry
+    let configuration: WorkerConfiguration
+    let logger: Logger
+    private let metrics = WorkerMetrics()
+    private let runs = RunningOperations()
+    private let draining = Atomic<Bool>(false)
+    private let doorbell = Doorbell()
+    private let reporter: ProgressReporter
+
+    public init(store: any WorkerStore, registry: HandlerRegistry, configuration: WorkerConfiguration, logger: Logger) {
+        self.store = store
+        self.registry = registry
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "longrun.worker.id"] = "\(configuration.id.uuidString.lowercased())"
+        self.logger = logger
+        let runs = self.runs
+        let cancelGrace = configuration.cancelGrace
+        self.reporter = ProgressReporter(store: store, interval: configuration.progressInterval, logger: logger) {
+            lost in
+            for run in runs.holding(leaseTokens: lost) { run.stop(.leaseLost, grace: cancelGrace) }
+        }
+    }
+
+    public func run() async throws {
+        try await waitForSchema()
+        try await store.registerWorker(
+            WorkerRecord(
+                id: configuration.id, host: ProcessInfo.processInfo.hostName,
+                pid: Int(ProcessInfo.processInfo.processIdentifier), queues: configuration.queues,
+                concurrency: configuration.concurrency, startedAt: Date(), lastHeartbeatAt: Date()
+            )
+        )
+        logger.info(
+            "worker started",
+            metadata: [
+                "longrun.queues": "\(configuration.queues.joined(separator: ","))",
+                "longrun.concurrency": "\(configuration.concurrency)", "longrun.kinds": "\(registry.kinds)",
+            ]
+        )
+        try await store.withNotifications(on: [.work, .cancel]) { notifications in
+            await withTaskGroup(of: Void.self) { background in
+                background.addTask { await self.consume(notifications) }
+                background.addTask { await self.beat() }
+                background.addTask { await self.reporter.run() }
+                await withGracefulShutdownHandler {
+                    await withDiscardingTaskGroup { slots in
+                        await self.claimUntilDraining(into: &slots)
+                        await self.drain()
+                    }
+                } onGracefulShutdown: {
+                    self.draining.store(true, ordering: .relaxed)
+                    self.doorbell.ring()
+                }
+                background.cancelAll()
+            }
+        }
+        logger.info("worker stopped")
+    }
+
+    /// Workers wait for the schema before claiming: during a rollout they may start
+    /// before `longrun migrate` has run.
+    private func waitForSchema() async throws {
+        while true {
+            do {
+                let pending = try await store.pendingMigrations()
+                if pending.isEmpty { return }
+                logger.warning("waiting for migrations to be applied", metadata: ["longrun.pending": "\(pending)"])
+            } catch {
+                logger.warning("waiting for the database", metadata: ["longrun.error": "\(error)"])
+            }
+            try await Task.sleep(for: configuration.pollInterval)
+            try Task.checkCancellation()
+        }
+    }
+
+    // MARK: Claiming
+
+    private var isDraining: Bool { draining.load(ordering: .relaxed) || Task.isCancelled }
+
+    private func claimUntilDraining(into slots: inout DiscardingTaskGroup) async {
+        let kinds = registry.kinds
+        while !isDraining {
+            let free = configuration.concurrency - runs.count
+            if free > 0 {
+                do {
+                    let claimed = try await store.claim(
+                        ClaimRequest(
+                            workerID: configuration.id, slots: free, queues: configuration.queues, kinds: kinds,
+                            lease: configuration.lease
+                        )
+                    )
+                    for operation in claimed { start(operation, in: &slots) }
+                    // A full batch: more may be due, and the slots to take them are gone anyway.
+                    if claimed.count == free { continue }
+                } catch {
+                    logger.warning("claiming failed; trying again", metadata: ["longrun.error": "\(error)"])
+                }
+            }
+            await doorbell.wait(upTo: configuration.pollInterval)
+        }
+    }
+
+    private func start(_ operation: ClaimedOperation, in slots: inout DiscardingTaskGroup) {
+        let run = OperationRun(operation)
+        let busy = runs.insert(run)
+        metrics.count(.claimed, kind: operation.kind)
+        metrics.busySlots(busy)
+        slots.addTask {
+            await self.execute(run)
+            self.metrics.busySlots(self.runs.remove(run))
+            self.doorbell.ring()
+        }
+    }
+
+    /// At shutdown: running handlers get the grace period to finish; then they are
+    /// cancelled, and the ones that stop are released for another worker to resume.
+    private func drain() async {
+        let deadline = ContinuousClock.now + configuration.shutdownGrace
+        var busy = runs.count
+        if busy > 0 {
+            logger.info("shutting down: waiting for running operations", metadata: ["longrun.running": "\(busy)"])
+        }
+        while busy > 0, ContinuousClock.now < deadline {
+            await doorbell.wait(upTo: deadline - ContinuousClock.now)
+            busy = runs.count
+        }
+        for run in runs.all { run.stop(.shutdown, grace: configuration.cancelGrace) }
+    }
+
+    // MARK: Running
+
+    private func execute(_ run: OperationRun) async {
+        let operation = run.operation
+        var logger = logger
+        logger[metadataKey: "longrun.operation.id"] = "\(operation.id.uuidString.lowercased())"
+        logger[metadataKey: "longrun.operation.kind"] = "\(operation.kind)"
+        let started = ContinuousClock.now
+        let context = RunContext(operation: operation, reporter: reporter)
+        let registry = registry
+        run.start { try await registry.run(kind: operation.kind, input: operation.input, context: context) }
+        let outcome = await withTaskGroup(of: Void.self) { timers in
+            if let deadline = operation.deadline {
+                timers.addTask {
+                    let remaining = deadline.timeIntervalSinceNow
+                    if remaining > 0 { try? await Task.sleep(for: .seconds(remaining)) }
+                    if !Task.isCancelled { run.stop(.deadlineExceeded, grace: self.configuration.cancelGrace) }
+                }
+            }
+            defer { timers.cancelAll() }
+            return await run.outcome()
+        }
+        metrics.runTime(ContinuousClock.now - started, kind: operation.kind)
+        // The run's progress and log lines land before its final state.
+        _ = await reporter.flush()
+        await settle(run, outcome, logger: logger)
+    }
+
+    /// Writes how the run ended, fenced by its lease token.
+    private func settle(_ run: OperationRun, _ outcome: OperationRun.Outcome, logger: Logger) async {
+        let operation = run.operation
+        if case .abandoned = outcome {
+            logger.warning("the handler ignored cancellation and was abandoned; its result will be discarded")
+            metrics.count(.abandoned, kind: operation.kind)
+        }
+        switch (run.stopReason, outcome) {
+        case (.cancelledByClient, _):
+            logger.info("cancelled by a client")
+            metrics.count(.cancelled, kind: operation.kind)
+        case (.leaseLost, _):
+            logger.warning("the lease was lost (rescued or cancelled); the result is discarded")
+            metrics.count(.leaseLost, kind: operation.kind)
+        case (.deadlineExceeded, _):
+            let error = OperationError(
+                code: .deadlineExceeded, message: "The operation ran past its deadline (timeout_seconds).")
+            await write(.failed, of: operation, logger: logger) {
+                try await self.store.fail(id: operation.id, leaseToken: operation.leaseToken, error: error)
+            }
+        case (.shutdown, .returned(let result)), (nil, .returned(let result)):
+            await write(.succeeded, of: operation, logger: logger) {
+                try await self.store.complete(id: operation.id, leaseToken: operation.leaseToken, result: result)
+            }
+        case (.shutdown, _):
+            await write(.released, of: operation, logger: logger) {
+                try await self.store.release(id: operation.id, leaseToken: operation.leaseToken)
+            }
+        case (nil, .threw(let error as RetryableError)) where operation.attempt < operation.maxAttempts:
+            let delay = configuration.retry.delay(afterAttempt: operation.attempt)
+            await write(.retried, of: operation, logger: logger) {
+                try await self.store.retry(
+                    id: operation.id, leaseToken: operation.leaseToken, reason: error.message, after: delay)
+            }
+            // This worker looks again when the retry is due rather than at its next poll.
+            let doorbell = doorbell
+            Task {
+                try? await Task.sleep(for: delay)
+                doorbell.ring()
+            }
+        case (nil, .threw(let error)):
+            let failure = OperationError(code: .handlerError, message: Self.message(of: error))
+            await write(.failed, of: operation, logger: logger) {
+                try await self.store.fail(id: operation.id, leaseToken: operation.leaseToken, error: failure)
+            }
+        case (nil, .abandoned):
+            // Only a stopped run is abandoned.
+            break
+        }
+    }
+
+    /// Runs a fenced final write, trying again while the database is unreachable; if it
+    /// never gets through, the lease expires and a rescuer takes the operation back.
+    private func write(
+        _ event: WorkerMetrics.Event, of operation: ClaimedOperation, logger: Logger,
+        _ body: @Sendable () async throws -> Bool
+    ) async {
+        var pause = Duration.milliseconds(100)
+        while true {
+            do {
+                if try await body() {
+                    metrics.count(event, kind: operation.kind)
+                } else {
+                    logger.info("the operation was cancelled or rescued meanwhile; this attempt's end is discarded")
+                    metrics.count(.leaseLost, kind: operation.kind)
+                }
+                return
+            } catch {
+                guard pause < configuration.lease else {
+                    logger.error("could not record the end of an attempt", metadata: ["longrun.error": "\(error)"])
+                    return
+                }
+                logger.warning(
+                    "recording the end of an attempt failed; trying again",
+                    metadata: ["longrun.error": "\(error)"])
+                try? await Task.sleep(for: pause)
+                pause *= 2
+            }
+        }
+    }
+
+    /// What a failed operation's `error.message` says.
+    static func message(of error: any Error) -> String {
+        switch error {
+        case let error as RetryableError: error.message
+        case let error as InputValidationError: error.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")
+        case let error as any LocalizedError: error.errorDescription ?? "\(error)"
+        default: "\(error)"
+        }
+    }
+
+    // MARK: Heartbeat, rescue and notifications
+
+    private func beat() async {
+        while !Task.isCancelled {
+            let scheduled = ContinuousClock.now + configuration.heartbeat
+            try? await Task.sleep(until: scheduled)
+            if Task.isCancelled { return }
+            let held = runs.all
+            do {
+                let kept = try await store.heartbeat(
+                    workerID: configuration.id, leaseTokens: held.map(\.operation.leaseToken),
+                    lease: configuration.lease)
+                for run in held where !kept.contains(run.operation.leaseToken) {
+                    run.stop(.leaseLost, grace: configuration.cancelGrace)
+                }
+                metrics.heartbeatLag(ContinuousClock.now - scheduled)
+            } catch {
+                logger.warning("the heartbeat failed", metadata: ["longrun.error": "\(error)"])
+            }
+            await rescue()
+        }
+    }
+
+    /// Takes back expired leases of any worker, a batch at a time.
+    private func rescue() async {
+        do {
+            var report: RescueReport
+            repeat {
+                report = try await store.rescueExpiredLeases(limit: configuration.rescueBatchSize)
+                for (kind, count) in report.retried { metrics.count(.rescued, kind: kind, by: count) }
+                for (kind, count) in report.failed { metrics.count(.rescuedAndFailed, kind: kind, by: count) }
+                if report.total > 0 {
+                    logger.info(
+                        "rescued operations whose worker stopped",
+                        metadata: ["longrun.retried": "\(report.retried)", "longrun.failed": "\(report.failed)"]
+                    )
+                }
+            } while report.total == configuration.rescueBatchSize && !Task.isCancelled
+        } catch {
+            logger.warning("rescuing expired leases failed", metadata: ["longrun.error": "\(error)"])
+        }
+    }
+
+    private func consume(_ notifications: AsyncStream<StoreNotification>) async {
+        for await notification in notifications {
+            switch notification {
+            case .subscribed:
+                doorbell.ring()
+            case .received(.work, let queues):
+                if queues.contains(where: configuration.queues.contains) { doorbell.ring() }
+            case .received(.cancel, let ids):
+                for run in runs.running(Set(ids.compactMap(UUID.init(uuidString:)))) {
+                    run.stop(.cancelledByClient, grace: configuration.cancelGrace)
+                }
+            case .received:
+                break
+            }
+        }
+    }
+}
