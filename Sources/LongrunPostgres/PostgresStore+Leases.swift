@@ -74,11 +74,11 @@ extension PostgresStore {
             """
             WITH report AS (
                 SELECT * FROM jsonb_to_recordset(\(updates)::jsonb)
-                    AS r(id uuid, token uuid, progress smallint, message text, estimate timestamptz, checkpoint jsonb)
+                    AS r(id uuid, token uuid, progress smallint, message text, estimate float8, checkpoint jsonb)
             ), updated AS (
                 UPDATE operations o
                 SET progress = coalesce(r.progress, o.progress), message = coalesce(r.message, o.message),
-                    estimated_completion = coalesce(r.estimate, o.estimated_completion),
+                    estimated_completion = coalesce(to_timestamp(r.estimate), o.estimated_completion),
                     checkpoint = coalesce(r.checkpoint, o.checkpoint), updated_at = now()
                 FROM report r
                 WHERE o.id = r.id AND o.lease_token = r.token AND o.status = 'running'
@@ -221,7 +221,7 @@ extension ProgressReport {
         ]
         if let progress { row["progress"] = .integer(Int64(progress)) }
         if let message { row["message"] = .string(message) }
-        if let estimatedCompletion { row["estimate"] = .string(estimatedCompletion.formatted(.iso8601)) }
+        if let estimatedCompletion { row["estimate"] = .number(estimatedCompletion.timeIntervalSince1970) }
         if let checkpoint { row["checkpoint"] = checkpoint }
         return .object(row)
     }

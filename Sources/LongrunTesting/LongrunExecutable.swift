@@ -22,15 +22,20 @@ public enum LongrunExecutable {
     /// The environment for a child `longrun`: this one without `DATABASE_URL` (so only
     /// what a test passes counts), quiet logs, and `extra`.
     public static func environment(_ extra: [String: String] = [:]) -> Subprocess.Environment {
+        .custom(
+            .init(
+                uniqueKeysWithValues: variables(extra).compactMap { name, value in
+                    Subprocess.Environment.Key(rawValue: name).map { ($0, value) }
+                })
+        )
+    }
+
+    /// ``environment(_:)`` as a dictionary.
+    public static func variables(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = nil
         environment["LONGRUN_LOG_LEVEL"] = "warning"
         environment.merge(extra) { _, new in new }
-        return .custom(
-            .init(
-                uniqueKeysWithValues: environment.compactMap { name, value in
-                    Subprocess.Environment.Key(rawValue: name).map { ($0, value) }
-                })
-        )
+        return environment
     }
 }

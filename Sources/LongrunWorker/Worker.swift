@@ -283,8 +283,10 @@ public final class Worker: Service {
                     run.stop(.leaseLost, grace: configuration.cancelGrace)
                 }
                 metrics.heartbeatLag(ContinuousClock.now - scheduled)
-            } catch {
+            } catch  where !Task.isCancelled {
                 logger.warning("the heartbeat failed", metadata: ["longrun.error": "\(error)"])
+            } catch {
+                return
             }
             await rescue()
         }
@@ -305,8 +307,10 @@ public final class Worker: Service {
                     )
                 }
             } while report.total == configuration.rescueBatchSize && !Task.isCancelled
-        } catch {
+        } catch  where !Task.isCancelled {
             logger.warning("rescuing expired leases failed", metadata: ["longrun.error": "\(error)"])
+        } catch {
+            // Shutting down.
         }
     }
 
