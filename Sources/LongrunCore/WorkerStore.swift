@@ -19,15 +19,10 @@ public protocol WorkerStore: SchemaReadiness {
     /// each only if its lease still holds. Returns the lease tokens that no longer hold.
     func record(_ reports: [ProgressReport]) async throws -> Set<UUID>
 
-    /// Finishes with a result; false when the lease no longer holds, and then nothing changed.
-    func complete(id: UUID, leaseToken: UUID, result: JSONValue) async throws -> Bool
-    /// Fails for good; false when the lease no longer holds.
-    func fail(id: UUID, leaseToken: UUID, error: OperationError) async throws -> Bool
-    /// Returns the operation to `pending`, due after `delay`, logging why; false when the
-    /// lease no longer holds.
-    func retry(id: UUID, leaseToken: UUID, reason: String, after delay: Duration) async throws -> Bool
-    /// Gives the operation back untouched (shutdown): due at once, and the attempt does not count.
-    func release(id: UUID, leaseToken: UUID) async throws -> Bool
+    /// Takes operations out of `running` as each departure says, in one statement for
+    /// the whole batch, each only if its lease still holds. Returns the ids that took;
+    /// the others were cancelled or rescued meanwhile, and nothing changed for them.
+    func leave(_ departures: [Departure]) async throws -> Set<UUID>
 
     /// Returns up to `limit` operations whose lease expired to `pending`, or fails them
     /// with `worker_lost` when their attempts are spent. Safe to run from every worker.
@@ -48,6 +43,53 @@ public protocol WorkerStore: SchemaReadiness {
         on channels: Set<NotificationChannel>,
         _ body: (AsyncStream<StoreNotification>) async throws -> Result
     ) async throws -> Result
+}
+
+/// How a worker gives up the lease of one operation.
+public struct Departure: Sendable, Hashable {
+    public enum Outcome: Sendable, Hashable {
+        /// Finished with this result.
+        case succeeded(JSONValue)
+        /// Failed for good.
+        case failed(OperationError)
+        /// Back to `pending`, due after `delay`; `reason` goes to the log.
+        case retry(reason: String, delay: Duration)
+        /// Given back untouched (shutdown): due at once, and the attempt does not count.
+        case release
+    }
+
+    public var id: UUID
+    public var leaseToken: UUID
+    public var outcome: Outcome
+
+    public init(id: UUID, leaseToken: UUID, outcome: Outcome) {
+        self.id = id
+        self.leaseToken = leaseToken
+        self.outcome = outcome
+    }
+}
+
+extension WorkerStore {
+    /// Finishes with a result; false when the lease no longer holds.
+    public func complete(id: UUID, leaseToken: UUID, result: JSONValue) async throws -> Bool {
+        try await leave([Departure(id: id, leaseToken: leaseToken, outcome: .succeeded(result))]).contains(id)
+    }
+
+    /// Fails for good; false when the lease no longer holds.
+    public func fail(id: UUID, leaseToken: UUID, error: OperationError) async throws -> Bool {
+        try await leave([Departure(id: id, leaseToken: leaseToken, outcome: .failed(error))]).contains(id)
+    }
+
+    /// Back to `pending` after `delay`, logging `reason`; false when the lease no longer holds.
+    public func retry(id: UUID, leaseToken: UUID, reason: String, after delay: Duration) async throws -> Bool {
+        try await leave([Departure(id: id, leaseToken: leaseToken, outcome: .retry(reason: reason, delay: delay))])
+            .contains(id)
+    }
+
+    /// Gives the operation back untouched; false when the lease no longer holds.
+    public func release(id: UUID, leaseToken: UUID) async throws -> Bool {
+        try await leave([Departure(id: id, leaseToken: leaseToken, outcome: .release)]).contains(id)
+    }
 }
 
 /// What LISTEN delivers, as the store hands it on.

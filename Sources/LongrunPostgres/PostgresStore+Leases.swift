@@ -98,92 +98,51 @@ extension PostgresStore {
         return Set(reports.map(\.leaseToken)).subtracting(held)
     }
 
-    public func complete(id: UUID, leaseToken: UUID, result: JSONValue) async throws -> Bool {
-        try await leave(id: id, leaseToken: leaseToken, for: .succeeded(result))
-    }
-
-    public func fail(id: UUID, leaseToken: UUID, error: OperationError) async throws -> Bool {
-        try await leave(id: id, leaseToken: leaseToken, for: .failed(error))
-    }
-
-    public func retry(id: UUID, leaseToken: UUID, reason: String, after delay: Duration) async throws -> Bool {
-        try await leave(id: id, leaseToken: leaseToken, for: .retry(reason: reason, delay: delay))
-    }
-
-    public func release(id: UUID, leaseToken: UUID) async throws -> Bool {
-        try await leave(id: id, leaseToken: leaseToken, for: .release)
-    }
-
-    /// How a worker gives up its lease.
-    private enum Departure {
-        case succeeded(JSONValue)
-        case failed(OperationError)
-        case retry(reason: String, delay: Duration)
-        case release
-
-        var status: OperationStatus {
-            switch self {
-            case .succeeded: .succeeded
-            case .failed: .failed
-            case .retry, .release: .pending
-            }
-        }
-
-        /// The line the operation's log gets, if any.
-        var log: ProgressReport.LogLine? {
-            switch self {
-            case .succeeded: nil
-            case .failed(let error): .init(.error, error.message)
-            case .retry(let reason, let delay):
-                .init(.warning, "\(reason) (attempt failed; retrying in \(DurationText.format(delay)))")
-            case .release: .init(.info, "released by a worker shutting down; it will resume from its checkpoint")
-            }
-        }
-    }
-
-    /// Every way out of `running` in one fenced statement: the new state, its log line,
-    /// and the webhooks a finished operation owes (the outbox), so one round trip makes
-    /// the change and nothing can record it half. False when the lease no longer holds.
-    private func leave(id: UUID, leaseToken: UUID, for departure: Departure) async throws -> Bool {
-        var result: JSONValue?
-        var error: OperationError?
-        var delay = Duration.zero
-        var attemptRefund = 0
-        switch departure {
-        case .succeeded(let value): result = value
-        case .failed(let value): error = value
-        case .retry(_, let value): delay = value
-        case .release: attemptRefund = 1
-        }
-        let status = departure.status.rawValue
-        let log = departure.log
+    /// Every way out of `running`, for a whole batch, in one statement: the new states,
+    /// their log lines, and the webhooks finished operations owe (the outbox), so one
+    /// round trip and one commit make the changes and nothing can record them half.
+    public func leave(_ departures: [Departure]) async throws -> Set<UUID> {
+        guard !departures.isEmpty else { return [] }
+        let batch = JSONValue.array(departures.map(\.recordsetRow))
         let rows = try await client.query(
             """
-            WITH finished AS (
-                UPDATE operations
-                SET status = \(status), result = \(result), error = \(error),
-                    progress = CASE WHEN \(status) = 'succeeded' THEN 100 ELSE progress END,
-                    finished_at = CASE WHEN \(status) = 'pending' THEN NULL ELSE now() END,
-                    run_at = CASE WHEN \(status) = 'pending'
-                                  THEN now() + \(delay.inMilliseconds) * interval '1 millisecond' ELSE run_at END,
-                    attempt = attempt - \(attemptRefund), updated_at = now(),
+            WITH departure AS (
+                SELECT * FROM jsonb_to_recordset(\(batch)::jsonb) AS d(
+                    id uuid, token uuid, status text, result jsonb, error jsonb, delay_ms bigint, refund integer,
+                    log_level text, log_message text)
+            ), finished AS (
+                UPDATE operations o
+                SET status = d.status, result = d.result -> 'value', error = d.error,
+                    progress = CASE WHEN d.status = 'succeeded' THEN 100 ELSE o.progress END,
+                    finished_at = CASE WHEN d.status = 'pending' THEN NULL ELSE now() END,
+                    run_at = CASE WHEN d.status = 'pending'
+                                  THEN now() + d.delay_ms * interval '1 millisecond' ELSE o.run_at END,
+                    attempt = o.attempt - d.refund, updated_at = now(),
                     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-                WHERE id = \(id) AND lease_token = \(leaseToken) AND status = 'running'
-                RETURNING id, queue, status, callback_url, ouro_webhook_url
+                FROM departure d
+                WHERE o.id = d.id AND o.lease_token = d.token AND o.status = 'running'
+                RETURNING o.id, o.queue, o.status, o.callback_url, o.ouro_webhook_url, d.delay_ms, d.log_level,
+                          d.log_message
             ), logged AS (
                 INSERT INTO operation_logs (operation_id, level, message)
-                SELECT id, \(log?.level.rawValue), \(log?.message) FROM finished WHERE \(log?.message)::text IS NOT NULL
+                SELECT id, log_level, log_message FROM finished WHERE log_message IS NOT NULL
             ), \(unescaped: Self.completionDeliveries(from: "finished"))
-            SELECT queue, (SELECT count(*) FROM queued) FROM finished
+            SELECT id, queue, status = 'pending' AND delay_ms = 0, id IN (SELECT operation_id FROM queued)
+            FROM finished
             """,
             logger: logger
         ).collect()
-        guard let row = rows.first else { return false }
-        let (queue, deliveries) = try row.decode((String, Int64).self)
-        announce(
-            changed: [id], queues: delay == .zero && departure.status == .pending ? [queue] : [],
-            deliveries: deliveries > 0 ? [id] : [])
-        return true
+        var left: Set<UUID> = []
+        var dueQueues: Set<String> = []
+        var owing: [UUID] = []
+        for row in rows {
+            let (id, queue, dueAgain, owesWebhooks) = try row.decode((UUID, String, Bool, Bool).self)
+            left.insert(id)
+            if dueAgain { dueQueues.insert(queue) }
+            if owesWebhooks { owing.append(id) }
+        }
+        announce(changed: Array(left), queues: dueQueues.sorted(), deliveries: owing)
+        return left
     }
 
     /// A `queued` CTE that writes the webhooks owed by the terminal rows of `source` (a
@@ -210,6 +169,42 @@ extension PostgresStore {
         if !changed.isEmpty { publisher.announce(changed.map(\.lowercasedText), on: .changed) }
         if !queues.isEmpty { publisher.announce(queues, on: .work) }
         if !deliveries.isEmpty { publisher.announce(deliveries.map(\.lowercasedText), on: .deliveries) }
+    }
+}
+
+extension Departure {
+    /// This departure as a row of the `jsonb_to_recordset` in ``PostgresStore/leave(_:)``.
+    /// The result travels wrapped (`{"value": …}`) so a JSON `null` result stays a value.
+    fileprivate var recordsetRow: JSONValue {
+        var row: [String: JSONValue] = [
+            "id": .string(id.uuidString), "token": .string(leaseToken.uuidString), "delay_ms": .integer(0),
+            "refund": .integer(0),
+        ]
+        var log: ProgressReport.LogLine?
+        switch outcome {
+        case .succeeded(let result):
+            row["status"] = .string(OperationStatus.succeeded.rawValue)
+            row["result"] = .object(["value": result])
+        case .failed(let error):
+            row["status"] = .string(OperationStatus.failed.rawValue)
+            row["error"] = .object([
+                "code": .string(error.code.rawValue), "message": .string(error.message), "details": error.details,
+            ])
+            log = .init(.error, error.message)
+        case .retry(let reason, let delay):
+            row["status"] = .string(OperationStatus.pending.rawValue)
+            row["delay_ms"] = .integer(delay.inMilliseconds)
+            log = .init(.warning, "\(reason) (attempt failed; retrying in \(DurationText.format(delay)))")
+        case .release:
+            row["status"] = .string(OperationStatus.pending.rawValue)
+            row["refund"] = .integer(1)
+            log = .init(.info, "released by a worker shutting down; it will resume from its checkpoint")
+        }
+        if let log {
+            row["log_level"] = .string(log.level.rawValue)
+            row["log_message"] = .string(log.message)
+        }
+        return .object(row)
     }
 }
 

@@ -26,6 +26,7 @@ public final class Worker: Service {
     private let draining = Atomic<Bool>(false)
     private let doorbell = Doorbell()
     private let reporter: ProgressReporter
+    private let departures: DepartureWriter
 
     public init(store: any WorkerStore, registry: HandlerRegistry, configuration: WorkerConfiguration, logger: Logger) {
         self.store = store
@@ -36,6 +37,7 @@ public final class Worker: Service {
         self.logger = logger
         let runs = self.runs
         let cancelGrace = configuration.cancelGrace
+        self.departures = DepartureWriter(store: store, giveUpAfter: configuration.lease, logger: logger)
         self.reporter = ProgressReporter(store: store, interval: configuration.progressInterval, logger: logger) {
             lost in
             for run in runs.holding(leaseTokens: lost) { run.stop(.leaseLost, grace: cancelGrace) }
@@ -63,6 +65,7 @@ public final class Worker: Service {
                 background.addTask { await self.consume(notifications) }
                 background.addTask { await self.beat() }
                 background.addTask { await self.reporter.run() }
+                background.addTask { await self.departures.run() }
                 await withGracefulShutdownHandler {
                     await withDiscardingTaskGroup { slots in
                         await self.claimUntilDraining(into: &slots)
@@ -183,33 +186,27 @@ public final class Worker: Service {
             logger.warning("the handler ignored cancellation and was abandoned; its result will be discarded")
             metrics.count(.abandoned, kind: operation.kind)
         }
+        let departure: (Departure.Outcome, WorkerMetrics.Event)
         switch (run.stopReason, outcome) {
         case (.cancelledByClient, _):
             logger.info("cancelled by a client")
             metrics.count(.cancelled, kind: operation.kind)
+            return
         case (.leaseLost, _):
             logger.warning("the lease was lost (rescued or cancelled); the result is discarded")
             metrics.count(.leaseLost, kind: operation.kind)
+            return
         case (.deadlineExceeded, _):
             let error = OperationError(
                 code: .deadlineExceeded, message: "The operation ran past its deadline (timeout_seconds).")
-            await write(.failed, of: operation, logger: logger) {
-                try await self.store.fail(id: operation.id, leaseToken: operation.leaseToken, error: error)
-            }
+            departure = (.failed(error), .failed)
         case (.shutdown, .returned(let result)), (nil, .returned(let result)):
-            await write(.succeeded, of: operation, logger: logger) {
-                try await self.store.complete(id: operation.id, leaseToken: operation.leaseToken, result: result)
-            }
+            departure = (.succeeded(result), .succeeded)
         case (.shutdown, _):
-            await write(.released, of: operation, logger: logger) {
-                try await self.store.release(id: operation.id, leaseToken: operation.leaseToken)
-            }
+            departure = (.release, .released)
         case (nil, .threw(let error as RetryableError)) where operation.attempt < operation.maxAttempts:
             let delay = configuration.retry.delay(afterAttempt: operation.attempt)
-            await write(.retried, of: operation, logger: logger) {
-                try await self.store.retry(
-                    id: operation.id, leaseToken: operation.leaseToken, reason: error.message, after: delay)
-            }
+            departure = (.retry(reason: error.message, delay: delay), .retried)
             // This worker looks again when the retry is due rather than at its next poll.
             let doorbell = doorbell
             Task {
@@ -217,43 +214,21 @@ public final class Worker: Service {
                 doorbell.ring()
             }
         case (nil, .threw(let error)):
-            let failure = OperationError(code: .handlerError, message: Self.message(of: error))
-            await write(.failed, of: operation, logger: logger) {
-                try await self.store.fail(id: operation.id, leaseToken: operation.leaseToken, error: failure)
-            }
+            departure = (.failed(OperationError(code: .handlerError, message: Self.message(of: error))), .failed)
         case (nil, .abandoned):
             // Only a stopped run is abandoned.
-            break
+            return
         }
-    }
-
-    /// Runs a fenced final write, trying again while the database is unreachable; if it
-    /// never gets through, the lease expires and a rescuer takes the operation back.
-    private func write(
-        _ event: WorkerMetrics.Event, of operation: ClaimedOperation, logger: Logger,
-        _ body: @Sendable () async throws -> Bool
-    ) async {
-        var pause = Duration.milliseconds(100)
-        while true {
-            do {
-                if try await body() {
-                    metrics.count(event, kind: operation.kind)
-                } else {
-                    logger.info("the operation was cancelled or rescued meanwhile; this attempt's end is discarded")
-                    metrics.count(.leaseLost, kind: operation.kind)
-                }
-                return
-            } catch {
-                guard pause < configuration.lease else {
-                    logger.error("could not record the end of an attempt", metadata: ["longrun.error": "\(error)"])
-                    return
-                }
-                logger.warning(
-                    "recording the end of an attempt failed; trying again",
-                    metadata: ["longrun.error": "\(error)"])
-                try? await Task.sleep(for: pause)
-                pause *= 2
-            }
+        switch await departures.write(
+            Departure(id: operation.id, leaseToken: operation.leaseToken, outcome: departure.0))
+        {
+        case .took:
+            metrics.count(departure.1, kind: operation.kind)
+        case .leaseLost:
+            logger.info("the operation was cancelled or rescued meanwhile; this attempt's end is discarded")
+            metrics.count(.leaseLost, kind: operation.kind)
+        case .notWritten:
+            break
         }
     }
 

@@ -130,6 +130,44 @@ import Testing
         }
     }
 
+    @Test func oneStatementTakesAWholeBatchOfDeparturesEachFencedByItsOwnToken() async throws {
+        try await TestDatabase.with { database in
+            try await database.withStore { store in
+                let tenant = try await store.ensureTenant(named: "acme")
+                var ids: [UUID] = []
+                for _ in 0..<5 { ids.append(try await make(store, tenant: tenant, callback: "https://example.com/h")) }
+                var claimed: [ClaimedOperation] = []
+                for _ in 0..<5 { claimed.append(try await claimOne(store)) }
+                #expect(claimed.map(\.id) == ids)
+                let error = OperationError(code: .handlerError, message: "bad input file")
+                let took = try await store.leave([
+                    Departure(id: ids[0], leaseToken: claimed[0].leaseToken, outcome: .succeeded(.null)),
+                    Departure(id: ids[1], leaseToken: claimed[1].leaseToken, outcome: .failed(error)),
+                    Departure(
+                        id: ids[2], leaseToken: claimed[2].leaseToken,
+                        outcome: .retry(reason: "busy", delay: .seconds(5))),
+                    Departure(id: ids[3], leaseToken: claimed[3].leaseToken, outcome: .release),
+                    Departure(id: ids[4], leaseToken: UUID(), outcome: .succeeded(.emptyObject)),
+                ])
+                #expect(took == Set(ids.prefix(4)))
+                let after = try await ids.asyncMap {
+                    try #require(try await store.operation(id: $0, tenantID: tenant.id))
+                }
+                #expect(after.map(\.status) == [.succeeded, .failed, .pending, .pending, .running])
+                // A JSON null is a result like any other.
+                #expect(after[0].result == .null && after[0].progress == 100)
+                #expect(after[1].error == error)
+                #expect(after[2].attempt == 1 && after[2].runAt > Date(timeIntervalSinceNow: 3))
+                #expect(after[3].attempt == 0 && after[3].runAt <= Date())
+                // Webhooks only for the two that finished.
+                for (index, expected) in [1, 1, 0, 0, 0].enumerated() {
+                    #expect(try await store.deliveries(operationID: ids[index]).count == expected)
+                }
+                #expect(try await store.logs(operationID: ids[1]).map(\.message) == ["bad input file"])
+            }
+        }
+    }
+
     @Test func aReleaseGivesTheOperationBackAtOnceWithoutSpendingTheAttempt() async throws {
         try await TestDatabase.with { database in
             try await database.withStore { store in
@@ -281,5 +319,13 @@ import Testing
                 #expect(stamp <= now && now - stamp < 60_000)
             }
         }
+    }
+}
+
+extension Array where Element: Sendable {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
     }
 }

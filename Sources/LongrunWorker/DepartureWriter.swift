@@ -1,0 +1,82 @@
+import Logging
+import LongrunCore
+import Synchronization
+
+/// Writes how runs end, many per statement: whatever runs finish while one write is in
+/// flight go together in the next. At low load a run's end is written at once; under
+/// load one commit carries a whole batch, which is what lets a worker keep up with
+/// PostgreSQL rather than with its commit rate.
+final class DepartureWriter: Sendable {
+    /// Whether a departure took: the lease held, or it was gone (cancelled, rescued).
+    enum Result: Sendable {
+        case took, leaseLost
+        /// The database stayed unreachable past `giveUpAfter`; the lease will expire and
+        /// a rescuer will take the operation back.
+        case notWritten
+    }
+
+    private struct Waiting {
+        var departure: Departure
+        var continuation: CheckedContinuation<Result, Never>
+    }
+
+    private let store: any WorkerStore
+    private let giveUpAfter: Duration
+    private let logger: Logger
+    private let queue = Mutex<[Waiting]>([])
+    private let doorbell = Doorbell()
+
+    init(store: any WorkerStore, giveUpAfter: Duration, logger: Logger) {
+        self.store = store
+        self.giveUpAfter = giveUpAfter
+        self.logger = logger
+    }
+
+    func write(_ departure: Departure) async -> Result {
+        await withCheckedContinuation { continuation in
+            queue.withLock { $0.append(Waiting(departure: departure, continuation: continuation)) }
+            doorbell.ring()
+        }
+    }
+
+    /// The write loop; on cancellation it writes what is queued and returns.
+    func run() async {
+        while !Task.isCancelled {
+            await doorbell.wait(upTo: .seconds(3600))
+            await writeQueued()
+        }
+        await writeQueued()
+    }
+
+    private func writeQueued() async {
+        let batch = queue.withLock { queue in
+            defer { queue = [] }
+            return queue
+        }
+        guard !batch.isEmpty else { return }
+        let started = ContinuousClock.now
+        var pause = Duration.milliseconds(50)
+        while true {
+            do {
+                let took = try await store.leave(batch.map(\.departure))
+                for waiting in batch {
+                    waiting.continuation.resume(returning: took.contains(waiting.departure.id) ? .took : .leaseLost)
+                }
+                return
+            } catch {
+                guard ContinuousClock.now - started < giveUpAfter else {
+                    logger.error(
+                        "could not record the end of attempts; their leases will expire and be rescued",
+                        metadata: ["longrun.error": "\(error)", "longrun.operations": "\(batch.count)"]
+                    )
+                    for waiting in batch { waiting.continuation.resume(returning: .notWritten) }
+                    return
+                }
+                logger.warning(
+                    "recording the end of attempts failed; trying again", metadata: ["longrun.error": "\(error)"])
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
+    }
+}
