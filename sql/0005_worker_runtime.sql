@@ -24,5 +24,10 @@ ALTER TABLE webhook_deliveries ALTER COLUMN id SET DEFAULT longrun_uuidv7();
 CREATE INDEX operations_idempotency_expiry ON operations (idempotency_expires_at)
     WHERE idempotency_key IS NOT NULL;
 
+-- Serves the expiry of operations whose deadline passed before any worker started them:
+-- `WHERE status = 'pending' AND deadline < now() ORDER BY deadline LIMIT $n`.
+CREATE INDEX operations_overdue ON operations (deadline)
+    WHERE status = 'pending' AND deadline IS NOT NULL;
+
 -- Serves the pruning of workers that stopped beating long ago.
 CREATE INDEX workers_last_heartbeat ON workers (last_heartbeat_at);

@@ -114,32 +114,23 @@ struct CreateReport {
     var rawPerSecond: Double { Double(rawInserts) / Double(seconds) }
     var apiPerSecond: Double { Double(apiLatencies.count) / Double(seconds) }
 
-    func percentile(_ fraction: Double) -> Double {
-        let sorted = apiLatencies.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        let index = min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)
-        return sorted[max(0, index)].inSeconds * 1000
-    }
-
     var table: String {
         """
         create: \(clients) clients/connections, \(seconds) s each
           raw single-row INSERT     \(String(format: "%8.0f", rawPerSecond)) rows/s
           POST /v1/operations       \(String(format: "%8.0f", apiPerSecond)) operations/s   (\(String(format: "%.2f", apiPerSecond / max(rawPerSecond, 1))) × raw)
-          create latency            p50 \(String(format: "%.2f", percentile(0.5))) ms   p99 \(String(format: "%.2f", percentile(0.99))) ms   max \(String(format: "%.2f", percentile(1)))
+          create latency            \(Samples(apiLatencies).summary)
         """
     }
 
     var json: String {
-        let fields: [(String, String)] = [
-            ("scenario", "\"create\""), ("clients", "\(clients)"), ("seconds", "\(seconds)"),
-            ("raw_inserts_per_second", String(format: "%.1f", rawPerSecond)),
-            ("api_creates_per_second", String(format: "%.1f", apiPerSecond)),
-            ("ratio_to_raw", String(format: "%.3f", apiPerSecond / max(rawPerSecond, 1))),
-            ("create_p50_ms", String(format: "%.3f", percentile(0.5))),
-            ("create_p99_ms", String(format: "%.3f", percentile(0.99))),
-            ("create_max_ms", String(format: "%.3f", percentile(1))),
-        ]
-        return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
+        let fields: [(String, String)] =
+            [
+                ("scenario", "\"create\""), ("clients", "\(clients)"), ("seconds", "\(seconds)"),
+                ("raw_inserts_per_second", String(format: "%.1f", rawPerSecond)),
+                ("api_creates_per_second", String(format: "%.1f", apiPerSecond)),
+                ("ratio_to_raw", String(format: "%.3f", apiPerSecond / max(rawPerSecond, 1))),
+            ] + Samples(apiLatencies).jsonFields("create")
+        return jsonObject(fields)
     }
 }

@@ -28,6 +28,10 @@ public protocol WorkerStore: SchemaReadiness {
     /// with `worker_lost` when their attempts are spent. Safe to run from every worker.
     func rescueExpiredLeases(limit: Int) async throws -> RescueReport
 
+    /// Fails up to `limit` pending operations whose deadline passed before any start
+    /// (`deadline_exceeded`); returns how many, by kind. Safe to run from every worker.
+    func expireOverdue(limit: Int) async throws -> [String: Int]
+
     /// Runs `body` while this process holds `role`'s leadership across the cluster; returns
     /// false at once when another process holds it. Leadership ends with `body`, or when
     /// the process dies or loses its connection (and `body` is then cancelled).

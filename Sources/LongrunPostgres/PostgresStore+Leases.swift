@@ -14,7 +14,7 @@ extension PostgresStore {
             WITH picked AS (
                 SELECT id FROM operations
                 WHERE status = 'pending' AND queue = ANY(\(request.queues)) AND kind = ANY(\(request.kinds))
-                  AND run_at <= now()
+                  AND run_at <= now() AND (deadline IS NULL OR deadline > now())
                 ORDER BY priority DESC, run_at, id
                 LIMIT \(request.slots)
                 FOR UPDATE SKIP LOCKED

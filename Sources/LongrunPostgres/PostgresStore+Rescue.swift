@@ -57,4 +57,41 @@ extension PostgresStore {
         announce(changed: ids, queues: queues.sorted(), deliveries: owing)
         return report
     }
+
+    /// Fails, in one statement, up to `limit` pending operations whose deadline passed
+    /// before any worker started them (the claim no longer takes them), with their
+    /// webhooks. Returns how many, by kind.
+    public func expireOverdue(limit: Int) async throws -> [String: Int] {
+        let overdue = OperationError(
+            code: .deadlineExceeded, message: "The deadline (timeout_seconds) passed before the operation started.")
+        let rows = try await client.query(
+            """
+            WITH due AS (
+                SELECT id FROM operations
+                WHERE status = 'pending' AND deadline < now()
+                ORDER BY deadline
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            ), expired AS (
+                UPDATE operations o
+                SET status = 'failed', error = \(overdue), finished_at = now(), updated_at = now()
+                FROM due WHERE o.id = due.id
+                RETURNING o.id, o.kind, o.status, o.callback_url, o.ouro_webhook_url
+            ), \(unescaped: Self.completionDeliveries(from: "expired"))
+            SELECT id, kind, id IN (SELECT operation_id FROM queued) FROM expired
+            """,
+            logger: logger
+        ).collect()
+        var kinds: [String: Int] = [:]
+        var ids: [UUID] = []
+        var owing: [UUID] = []
+        for row in rows {
+            let (id, kind, owesWebhooks) = try row.decode((UUID, String, Bool).self)
+            kinds[kind, default: 0] += 1
+            ids.append(id)
+            if owesWebhooks { owing.append(id) }
+        }
+        announce(changed: ids, deliveries: owing)
+        return kinds
+    }
 }

@@ -267,7 +267,8 @@ public final class Worker: Service {
         }
     }
 
-    /// Takes back expired leases of any worker, a batch at a time.
+    /// Takes back expired leases of any worker, and fails operations whose deadline
+    /// passed before they started, a batch at a time.
     private func rescue() async {
         do {
             var report: RescueReport
@@ -282,6 +283,11 @@ public final class Worker: Service {
                     )
                 }
             } while report.total == configuration.rescueBatchSize && !Task.isCancelled
+            var expired: [String: Int]
+            repeat {
+                expired = try await store.expireOverdue(limit: configuration.rescueBatchSize)
+                for (kind, count) in expired { metrics.count(.expired, kind: kind, by: count) }
+            } while expired.values.reduce(0, +) == configuration.rescueBatchSize && !Task.isCancelled
         } catch  where !Task.isCancelled {
             logger.warning("rescuing expired leases failed", metadata: ["longrun.error": "\(error)"])
         } catch {

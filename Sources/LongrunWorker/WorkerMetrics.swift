@@ -11,6 +11,8 @@ struct WorkerMetrics: Sendable {
         case rescued
         /// Taken back from a silent worker, with no attempts left.
         case rescuedAndFailed = "rescued_failed"
+        /// Failed while pending: the deadline passed before any start.
+        case expired
     }
 
     func count(_ event: Event, kind: String, by amount: Int = 1) {

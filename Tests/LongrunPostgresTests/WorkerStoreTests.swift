@@ -227,6 +227,31 @@ import Testing
         }
     }
 
+    @Test func pendingOperationsPastTheirDeadlineFailWithoutStarting() async throws {
+        try await TestDatabase.with { database in
+            try await database.withStore { store in
+                let tenant = try await store.ensureTenant(named: "acme")
+                let overdue = try await store.create(
+                    NewOperation(
+                        tenantID: tenant.id, kind: "demo.sleep", input: .emptyObject,
+                        deadline: Date(timeIntervalSinceNow: -1), callbackURL: "https://example.com/h")
+                ).id
+                let inTime = try await store.create(
+                    NewOperation(
+                        tenantID: tenant.id, kind: "demo.sleep", input: .emptyObject,
+                        deadline: Date(timeIntervalSinceNow: 600))
+                ).id
+                // The claim passes the overdue one by.
+                #expect(try await claimOne(store).id == inTime)
+                #expect(try await store.expireOverdue(limit: 10) == ["demo.sleep": 1])
+                let failed = try #require(try await store.operation(id: overdue, tenantID: tenant.id))
+                #expect(failed.status == .failed && failed.error?.code == .deadlineExceeded && failed.startedAt == nil)
+                #expect(try await store.deliveries(operationID: overdue).count == 1)
+                #expect(try await store.expireOverdue(limit: 10).isEmpty)
+            }
+        }
+    }
+
     @Test func oneProcessLeadsAtATimeAndTheNextTakesOverWhenItsSessionEnds() async throws {
         try await TestDatabase.with { database in
             try await database.withStore { leaderStore in

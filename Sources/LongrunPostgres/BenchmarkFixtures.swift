@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+import LongrunCore
+import PostgresNIO
+
+/// Set-up and read-outs for benchmarks: many operations at once, and when a drain
+/// started and ended by the database's own clock. Nothing in the service uses it.
+public enum BenchmarkFixtures {
+    /// Deletes every operation (and with them their logs and deliveries).
+    public static func deleteAllOperations(store: PostgresStore) async throws {
+        try await store.client.query("DELETE FROM operations", logger: store.logger)
+    }
+
+    /// Inserts `count` pending operations of `kind` in one statement, then vacuums and
+    /// checkpoints so the drain that follows starts from a settled table.
+    public static func prefill(store: PostgresStore, tenantID: Int64, kind: String, count: Int) async throws {
+        try await store.client.query(
+            """
+            INSERT INTO operations (id, tenant_id, kind, input)
+            SELECT longrun_uuidv7(), \(tenantID), \(kind), '{}'::jsonb FROM generate_series(1, \(count))
+            """,
+            logger: store.logger
+        )
+        try await store.client.query("VACUUM (ANALYZE) operations", logger: store.logger)
+        try await store.client.query("CHECKPOINT", logger: store.logger)
+    }
+
+    /// How many operations have succeeded.
+    public static func succeeded(store: PostgresStore) async throws -> Int {
+        try await store.client.query(
+            "SELECT count(*) FROM operations WHERE status = 'succeeded'", logger: store.logger
+        ).collect().first?.decode(Int.self) ?? 0
+    }
+
+    /// From the first claim to the last completion, by the database's clock.
+    public static func drainSpan(store: PostgresStore) async throws -> Duration {
+        let seconds =
+            try await store.client.query(
+                """
+                SELECT extract(epoch FROM max(finished_at) - min(started_at))::float8
+                FROM operations WHERE status = 'succeeded'
+                """,
+                logger: store.logger
+            ).collect().first?.decode(Double?.self) ?? nil
+        return .milliseconds(Int64((seconds ?? 0) * 1000))
+    }
+}
