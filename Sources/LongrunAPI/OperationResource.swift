@@ -49,7 +49,7 @@ struct OperationResource: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(operation.id.uuidString.lowercased(), forKey: .id)
+        try container.encode(operation.id.lowercasedText, forKey: .id)
         try container.encode(operation.kind, forKey: .kind)
         try container.encode(operation.status, forKey: .status)
         try container.encode(operation.done, forKey: .done)

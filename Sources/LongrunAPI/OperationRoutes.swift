@@ -117,7 +117,7 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
                 detail: "This Idempotency-Key was used for a different request; use a new key for a new request."
             )
         }
-        let location = "/v1/operations/\(stored.id.uuidString.lowercased())"
+        let location = "/v1/operations/\(stored.id.lowercasedText)"
         headers[.location] = location
         headers[.operationLocation] = location
         headers.append(contentsOf: retryAfter(stored))

@@ -1,4 +1,5 @@
 import Foundation
+import LongrunCore
 
 /// The opaque `page_token` of listings: where the previous page ended. Clients pass it
 /// back untouched; its form may change between versions.
@@ -6,7 +7,7 @@ enum PageToken {
     private static let version = "o1:"
 
     static func make(after id: UUID) -> String {
-        Data((version + id.uuidString.lowercased()).utf8).base64EncodedString()
+        Data((version + id.lowercasedText).utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

@@ -66,7 +66,7 @@ struct DrainBenchmark: AsyncParsableCommand {
             for worker in workers where worker.isRunning { kill(worker.processIdentifier, SIGKILL) }
         }
         let deadline = ContinuousClock.now + .seconds(600)
-        while try await BenchmarkFixtures.succeeded(store: store) < operations {
+        while try await BenchmarkFixtures.hasUnfinished(store: store) {
             guard ContinuousClock.now < deadline, workers.allSatisfy(\.isRunning) else {
                 throw CleanExit.message("the drain did not finish; a worker stopped or time ran out")
             }
@@ -74,6 +74,10 @@ struct DrainBenchmark: AsyncParsableCommand {
         }
         for worker in workers { worker.terminate() }
         for worker in workers { worker.waitUntilExit() }
+        let succeeded = try await BenchmarkFixtures.succeeded(store: store)
+        guard succeeded == operations else {
+            throw CleanExit.message("only \(succeeded) of \(operations) operations succeeded")
+        }
         return try await BenchmarkFixtures.drainSpan(store: store).inSeconds
     }
 

@@ -25,3 +25,27 @@ public enum OperationID {
         )
     }
 }
+
+extension UUID {
+    /// The canonical lowercase text (`01937c1e-8b5a-7cc2-…`), as the API shows ids and
+    /// notification payloads carry them. Written out by hand: Foundation's `uuidString`
+    /// goes through `sprintf`, which showed up in the worker's profile.
+    public var lowercasedText: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        return withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { text in
+                var position = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        text[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    text[position] = digits[Int(byte >> 4)]
+                    text[position + 1] = digits[Int(byte & 0x0F)]
+                    position += 2
+                }
+                return position
+            }
+        }
+    }
+}

@@ -32,7 +32,7 @@ public struct WebhookDelivery: Sendable, Hashable {
 
     /// The `webhook-id` receivers see and dedupe on: `msg_` and the id's hex digits.
     public var webhookID: String {
-        "msg_" + id.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        "msg_" + id.lowercasedText.replacingOccurrences(of: "-", with: "")
     }
 
     /// The delivery id inside a `webhook-id` (`msg_` + 32 hex digits), or nil.

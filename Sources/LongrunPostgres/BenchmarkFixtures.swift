@@ -25,6 +25,18 @@ public enum BenchmarkFixtures {
         try await store.client.query("CHECKPOINT", logger: store.logger)
     }
 
+    /// Whether any operation is still pending or running: two probes of partial indexes,
+    /// cheap enough to ask every few milliseconds without slowing what is measured.
+    public static func hasUnfinished(store: PostgresStore) async throws -> Bool {
+        try await store.client.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM operations WHERE status = 'pending')
+                OR EXISTS (SELECT 1 FROM operations WHERE status = 'running')
+            """,
+            logger: store.logger
+        ).collect().first?.decode(Bool.self) ?? true
+    }
+
     /// How many operations have succeeded.
     public static func succeeded(store: PostgresStore) async throws -> Int {
         try await store.client.query(

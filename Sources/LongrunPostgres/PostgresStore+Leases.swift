@@ -12,12 +12,20 @@ extension PostgresStore {
         return try await client.query(
             """
             WITH picked AS (
-                SELECT id FROM operations
-                WHERE status = 'pending' AND queue = ANY(\(request.queues)) AND kind = ANY(\(request.kinds))
-                  AND run_at <= now() AND (deadline IS NULL OR deadline > now())
-                ORDER BY priority DESC, run_at, id
+                -- Per queue, so each scan is an equality on the index's first column and
+                -- reads rows in claim order: `queue = ANY(…)` would make PostgreSQL sort
+                -- every pending row of those queues on every claim.
+                SELECT candidate.id FROM unnest(\(request.queues)::text[]) AS q(name)
+                CROSS JOIN LATERAL (
+                    SELECT id, priority, run_at FROM operations
+                    WHERE status = 'pending' AND queue = q.name AND kind = ANY(\(request.kinds))
+                      AND run_at <= now() AND (deadline IS NULL OR deadline > now())
+                    ORDER BY priority DESC, run_at, id
+                    LIMIT \(request.slots)
+                    FOR UPDATE SKIP LOCKED
+                ) AS candidate
+                ORDER BY candidate.priority DESC, candidate.run_at, candidate.id
                 LIMIT \(request.slots)
-                FOR UPDATE SKIP LOCKED
             )
             UPDATE operations o
             SET status = 'running', attempt = o.attempt + 1, started_at = coalesce(o.started_at, now()),
@@ -63,7 +71,7 @@ extension PostgresStore {
             for line in report.logs {
                 logRows.append(
                     .object([
-                        "id": .string(report.operationID.uuidString), "level": .string(line.level.rawValue),
+                        "id": .string(report.operationID.lowercasedText), "level": .string(line.level.rawValue),
                         "message": .string(line.message), "n": .integer(Int64(logRows.count)),
                     ])
                 )
@@ -177,7 +185,7 @@ extension Departure {
     /// The result travels wrapped (`{"value": …}`) so a JSON `null` result stays a value.
     fileprivate var recordsetRow: JSONValue {
         var row: [String: JSONValue] = [
-            "id": .string(id.uuidString), "token": .string(leaseToken.uuidString), "delay_ms": .integer(0),
+            "id": .string(id.lowercasedText), "token": .string(leaseToken.lowercasedText), "delay_ms": .integer(0),
             "refund": .integer(0),
         ]
         var log: ProgressReport.LogLine?
@@ -212,7 +220,7 @@ extension ProgressReport {
     /// This report as a row of the `jsonb_to_recordset` in ``PostgresStore/record(_:)``.
     fileprivate var recordsetRow: JSONValue {
         var row: [String: JSONValue] = [
-            "id": .string(operationID.uuidString), "token": .string(leaseToken.uuidString),
+            "id": .string(operationID.lowercasedText), "token": .string(leaseToken.lowercasedText),
         ]
         if let progress { row["progress"] = .integer(Int64(progress)) }
         if let message { row["message"] = .string(message) }
@@ -220,9 +228,4 @@ extension ProgressReport {
         if let checkpoint { row["checkpoint"] = checkpoint }
         return .object(row)
     }
-}
-
-extension UUID {
-    /// How ids travel in notification payloads.
-    var lowercasedText: String { uuidString.lowercased() }
 }

@@ -140,7 +140,7 @@ extension PostgresStore {
             else { throw LongrunError(.environment, "a locked operation vanished") }
             if current == .running {
                 try await connection.query(
-                    "SELECT pg_notify(\(NotificationChannel.cancel.rawValue), \(id.uuidString.lowercased()))",
+                    "SELECT pg_notify(\(NotificationChannel.cancel.rawValue), \(id.lowercasedText))",
                     logger: logger
                 )
             }

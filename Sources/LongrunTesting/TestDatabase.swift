@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import LongrunCore
 import LongrunLocalPostgres
 import LongrunPostgres
 import PostgresNIO
@@ -24,7 +25,7 @@ public struct TestDatabase: Sendable {
         _ body: @Sendable (TestDatabase) async throws -> Result
     ) async throws -> Result {
         let server = try await SharedServer.shared.url()
-        let name = "longrun_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let name = "longrun_test_" + UUID().lowercasedText.replacingOccurrences(of: "-", with: "")
         let logger = Logger(label: "longrun.test")
         try await SharedServer.administer(
             serverURL: server,

@@ -10,6 +10,8 @@ import Synchronization
 final class ProgressReporter: Sendable {
     private struct State {
         var pending: [UUID: ProgressReport] = [:]
+        /// Operations whose news is being written right now.
+        var writing: Set<UUID> = []
         var flushWaiters: [CheckedContinuation<Bool, Never>] = []
     }
 
@@ -44,6 +46,11 @@ final class ProgressReporter: Sendable {
         if first { doorbell.ring() }
     }
 
+    /// Whether news of `operation` waits to be written or is being written.
+    func hasPending(_ operation: ClaimedOperation) -> Bool {
+        state.withLock { $0.pending[operation.id] != nil || $0.writing.contains(operation.id) }
+    }
+
     /// Writes everything pending now; true when the write went through (even if some
     /// leases were found lost).
     func flush() async -> Bool {
@@ -73,9 +80,14 @@ final class ProgressReporter: Sendable {
     @discardableResult
     private func write() async -> Bool {
         let (reports, waiters) = state.withLock { state in
-            defer { state = State() }
+            defer {
+                state.writing = Set(state.pending.keys)
+                state.pending = [:]
+                state.flushWaiters = []
+            }
             return (Array(state.pending.values), state.flushWaiters)
         }
+        defer { state.withLock { $0.writing = [] } }
         var written = true
         if !reports.isEmpty {
             do {

@@ -33,7 +33,7 @@ public final class Worker: Service {
         self.registry = registry
         self.configuration = configuration
         var logger = logger
-        logger[metadataKey: "longrun.worker.id"] = "\(configuration.id.uuidString.lowercased())"
+        logger[metadataKey: "longrun.worker.id"] = "\(configuration.id.lowercasedText)"
         self.logger = logger
         let runs = self.runs
         let cancelGrace = configuration.cancelGrace
@@ -104,7 +104,13 @@ public final class Worker: Service {
     private func claimUntilDraining(into slots: inout DiscardingTaskGroup) async {
         let kinds = registry.kinds
         while !isDraining {
-            let free = configuration.concurrency - runs.count
+            var free = configuration.concurrency - runs.count
+            if free > 0, free < configuration.concurrency / 2 {
+                // Runs end in batches (one write ends many); let the rest of a batch free
+                // their slots so one claim fills them all, rather than one claim each.
+                try? await Task.sleep(for: .milliseconds(2))
+                free = configuration.concurrency - runs.count
+            }
             if free > 0 {
                 do {
                     let claimed = try await store.claim(
@@ -155,9 +161,6 @@ public final class Worker: Service {
 
     private func execute(_ run: OperationRun) async {
         let operation = run.operation
-        var logger = logger
-        logger[metadataKey: "longrun.operation.id"] = "\(operation.id.uuidString.lowercased())"
-        logger[metadataKey: "longrun.operation.kind"] = "\(operation.kind)"
         let started = ContinuousClock.now
         let context = RunContext(operation: operation, reporter: reporter)
         let registry = registry
@@ -175,25 +178,32 @@ public final class Worker: Service {
         }
         metrics.runTime(ContinuousClock.now - started, kind: operation.kind)
         // The run's progress and log lines land before its final state.
-        _ = await reporter.flush()
-        await settle(run, outcome, logger: logger)
+        if reporter.hasPending(operation) { _ = await reporter.flush() }
+        await settle(run, outcome)
     }
 
     /// Writes how the run ended, fenced by its lease token.
-    private func settle(_ run: OperationRun, _ outcome: OperationRun.Outcome, logger: Logger) async {
+    private func settle(_ run: OperationRun, _ outcome: OperationRun.Outcome) async {
         let operation = run.operation
+        // Built only when a line is logged: the hot path logs nothing.
+        let about = {
+            [
+                "longrun.operation.id": "\(operation.id.lowercasedText)", "longrun.operation.kind": "\(operation.kind)",
+            ] as Logger.Metadata
+        }
         if case .abandoned = outcome {
-            logger.warning("the handler ignored cancellation and was abandoned; its result will be discarded")
+            logger.warning(
+                "the handler ignored cancellation and was abandoned; its result will be discarded", metadata: about())
             metrics.count(.abandoned, kind: operation.kind)
         }
         let departure: (Departure.Outcome, WorkerMetrics.Event)
         switch (run.stopReason, outcome) {
         case (.cancelledByClient, _):
-            logger.info("cancelled by a client")
+            logger.info("cancelled by a client", metadata: about())
             metrics.count(.cancelled, kind: operation.kind)
             return
         case (.leaseLost, _):
-            logger.warning("the lease was lost (rescued or cancelled); the result is discarded")
+            logger.warning("the lease was lost (rescued or cancelled); the result is discarded", metadata: about())
             metrics.count(.leaseLost, kind: operation.kind)
             return
         case (.deadlineExceeded, _):
@@ -225,7 +235,8 @@ public final class Worker: Service {
         case .took:
             metrics.count(departure.1, kind: operation.kind)
         case .leaseLost:
-            logger.info("the operation was cancelled or rescued meanwhile; this attempt's end is discarded")
+            logger.info(
+                "the operation was cancelled or rescued meanwhile; this attempt's end is discarded", metadata: about())
             metrics.count(.leaseLost, kind: operation.kind)
         case .notWritten:
             break

@@ -24,3 +24,13 @@ import Testing
         #expect(Set(ids).count == ids.count)
     }
 }
+
+@Suite struct UUIDTextTests {
+    @Test func lowercasedTextIsFoundationsTextInLowercase() {
+        for _ in 0..<100 {
+            let id = UUID()
+            #expect(id.lowercasedText == id.uuidString.lowercased())
+        }
+        #expect(OperationID.make().lowercasedText.count == 36)
+    }
+}

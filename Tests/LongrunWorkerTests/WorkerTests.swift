@@ -110,7 +110,9 @@ import Testing
     @Test func theDeadlineCancelsTheHandlerAndFailsTheOperation() async throws {
         let probe = Probe()
         try await WorkerHarness.with(registry: .testKinds(probe)) { harness, _ in
-            let id = try await harness.create(Cancellable.kind, deadline: Date(timeIntervalSinceNow: 0.5))
+            // Long enough to start on a busy machine; the handler then runs until cancelled.
+            let id = try await harness.create(Cancellable.kind, deadline: Date(timeIntervalSinceNow: 3))
+            try await probe.waitFor { $0.started.contains(id) }
             let done = try await harness.waitUntilDone(id)
             #expect(done.status == .failed && done.error?.code == .deadlineExceeded)
             #expect(probe.recorded.sawCancellation.contains(id))
