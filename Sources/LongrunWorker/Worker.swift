@@ -135,11 +135,7 @@ public final class Worker: Service {
         let busy = runs.insert(run)
         metrics.count(.claimed, kind: operation.kind)
         metrics.busySlots(busy)
-        slots.addTask {
-            await self.execute(run)
-            self.metrics.busySlots(self.runs.remove(run))
-            self.doorbell.ring()
-        }
+        slots.addTask { await self.execute(run) }
     }
 
     /// At shutdown: running handlers get the grace period to finish; then they are
@@ -178,6 +174,11 @@ public final class Worker: Service {
         }
         metrics.runTime(ContinuousClock.now - started, kind: operation.kind)
         // The run's progress and log lines land before its final state.
+        // The slot is free once the handler is done: the write of how it ended goes out
+        // in the next batch while the slot takes new work, so claiming and writing
+        // overlap instead of taking turns. The lease stays until that write.
+        metrics.busySlots(runs.remove(run))
+        doorbell.ring()
         if reporter.hasPending(operation) { _ = await reporter.flush() }
         await settle(run, outcome)
     }
