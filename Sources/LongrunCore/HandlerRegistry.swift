@@ -52,13 +52,14 @@ private struct TypedHandler<Handler: OperationHandler>: ErasedHandler {
 
     func run(_ input: JSONValue, context: some OperationContext) async throws -> JSONValue {
         let output = try await handler.run(try decode(input), context: context)
-        return try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(output))
+        let encoded = try JSONEncoder().encode(output)
+        return try JSONValue(jsonBytes: encoded) ?? JSONDecoder().decode(JSONValue.self, from: encoded)
     }
 
     /// The typed input, or a validation error naming the field the decoder choked on.
     private func decode(_ input: JSONValue) throws -> Handler.Input {
         do {
-            return try JSONDecoder().decode(Handler.Input.self, from: try JSONEncoder().encode(input))
+            return try JSONDecoder().decode(Handler.Input.self, from: Data(input.jsonText.utf8))
         } catch let error as DecodingError {
             throw InputValidationError(error.fieldErrors)
         }
