@@ -15,18 +15,27 @@ extension PostgresStore {
         return try await client.withConnection { connection in
             let rows = try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger).collect()
             guard try rows.first?.decode(Bool.self) == true else { return false }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    while true {
-                        try await Task.sleep(for: .seconds(5))
-                        try await connection.query("SELECT 1", logger: logger)
+            let ended: Result<Void, any Error>
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await body() }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .seconds(5))
+                            try await connection.query("SELECT 1", logger: logger)
+                        }
                     }
+                    defer { group.cancelAll() }
+                    try await group.next()
                 }
-                defer { group.cancelAll() }
-                try await group.next()
+                ended = .success(())
+            } catch {
+                ended = .failure(error)
             }
+            // However leadership ended: the connection goes back to the pool, and a session
+            // lock left on it would keep every process from leading while this one lives.
             _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger)
+            try ended.get()
             return true
         }
     }

@@ -146,7 +146,7 @@ public final class Worker: Service {
         if busy > 0 {
             logger.info("shutting down: waiting for running operations", metadata: ["longrun.running": "\(busy)"])
         }
-        while busy > 0, ContinuousClock.now < deadline {
+        while busy > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             await doorbell.wait(upTo: deadline - ContinuousClock.now)
             busy = runs.count
         }

@@ -271,6 +271,19 @@ import Testing
                         #expect(try await group.next() == true)
                         #expect(try await otherStore.whileLeading(.maintenance) {} == true)
                     }
+                    // A leader whose work fails gives the lock back too; its pooled
+                    // connection must not keep it.
+                    struct PruningFailed: Error {}
+                    await #expect(throws: PruningFailed.self) {
+                        try await leaderStore.whileLeading(.maintenance) { throw PruningFailed() }
+                    }
+                    #expect(try await otherStore.whileLeading(.maintenance) {} == true)
+                    #expect(
+                        try await database.count(
+                            """
+                            SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                            WHERE l.locktype = 'advisory' AND d.datname = current_database()
+                            """) == 0)
                 }
             }
         }
