@@ -43,13 +43,12 @@ import Testing
 
     @Test func createWakesWorkersAfterTheCommit() async throws {
         try await APIHarness.run { api in
-            try await withPostgresClient(url: api.database.url, logger: api.database.logger) { client in
-                try await client.withConnection { connection in
-                    let notifications = try await connection.listen(NotificationChannel.work.rawValue)
-                    try await api.createSleeper(#","queue":"exports""#)
+            try await api.database.withStore { store in
+                try await store.withNotifications(on: [.work]) { notifications in
                     var iterator = notifications.makeAsyncIterator()
-                    let notification = try await iterator.next()
-                    #expect(notification?.payload == "exports")
+                    #expect(await iterator.next() == .subscribed)
+                    _ = try await api.createSleeper(#","queue":"exports""#)
+                    #expect(await iterator.next() == .received(.work, ["exports"]))
                 }
             }
         }

@@ -131,13 +131,13 @@ import Testing
                     lease_expires_at = now() + interval '30 seconds'
                 """
             )
-            try await withPostgresClient(url: api.database.url, logger: api.database.logger) { client in
-                try await client.withConnection { connection in
-                    let notifications = try await connection.listen(NotificationChannel.cancel.rawValue)
+            try await api.database.withStore { store in
+                try await store.withNotifications(on: [.cancel]) { notifications in
+                    var iterator = notifications.makeAsyncIterator()
+                    #expect(await iterator.next() == .subscribed)
                     let response = try await api.send(.post, "/v1/operations/\(id):cancel")
                     #expect(response.status == .ok)
-                    var iterator = notifications.makeAsyncIterator()
-                    #expect(try await iterator.next()?.payload == id)
+                    #expect(await iterator.next() == .received(.cancel, [id]))
                 }
             }
             let lease = try await api.database.count("SELECT count(*) FROM operations WHERE lease_token IS NOT NULL")
