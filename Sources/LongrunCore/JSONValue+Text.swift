@@ -107,62 +107,57 @@ private struct JSONParser {
     }
 
     private mutating func parseArray() -> JSONValue? {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth <= Self.deepest else { return nil }
-        position += 1
         var values: [JSONValue] = []
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            return .array(values)
-        }
-        while true {
-            guard let value = parseValue() else { return nil }
+        let complete = parseMembers(closing: UInt8(ascii: "]")) { parser in
+            guard let value = parser.parseValue() else { return false }
             values.append(value)
-            skipWhitespace()
-            guard position < bytes.count else { return nil }
-            if bytes[position] == UInt8(ascii: ",") {
-                position += 1
-            } else if bytes[position] == UInt8(ascii: "]") {
-                position += 1
-                return .array(values)
-            } else {
-                return nil
-            }
+            return true
         }
+        return complete ? .array(values) : nil
     }
 
     private mutating func parseObject() -> JSONValue? {
+        var fields: [String: JSONValue] = [:]
+        let complete = parseMembers(closing: UInt8(ascii: "}")) { parser in
+            parser.skipWhitespace()
+            guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "\""),
+                let key = parser.parseString()
+            else { return false }
+            parser.skipWhitespace()
+            guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: ":") else {
+                return false
+            }
+            parser.position += 1
+            guard let value = parser.parseValue() else { return false }
+            fields[key] = value
+            return true
+        }
+        return complete ? .object(fields) : nil
+    }
+
+    /// The members of an array or object after its opening byte, separated by commas,
+    /// up to `closing`; false when they are malformed or nested too deep.
+    private mutating func parseMembers(closing: UInt8, _ member: (inout JSONParser) -> Bool) -> Bool {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.deepest else { return nil }
+        guard depth <= Self.deepest else { return false }
         position += 1
-        var fields: [String: JSONValue] = [:]
         skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+        if position < bytes.count, bytes[position] == closing {
             position += 1
-            return .object(fields)
+            return true
         }
         while true {
+            guard member(&self) else { return false }
             skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\""), let key = parseString() else {
-                return nil
-            }
-            skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
-            position += 1
-            guard let value = parseValue() else { return nil }
-            fields[key] = value
-            skipWhitespace()
-            guard position < bytes.count else { return nil }
+            guard position < bytes.count else { return false }
             if bytes[position] == UInt8(ascii: ",") {
                 position += 1
-            } else if bytes[position] == UInt8(ascii: "}") {
+            } else if bytes[position] == closing {
                 position += 1
-                return .object(fields)
+                return true
             } else {
-                return nil
+                return false
             }
         }
     }

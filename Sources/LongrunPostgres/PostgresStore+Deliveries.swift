@@ -4,30 +4,23 @@ import LongrunCore
 import PostgresNIO
 
 extension PostgresStore {
-    /// Queues a message for the notifier.
+    /// Queues a message for the notifier; its id (the `webhook-id`) is made by the
+    /// column's default, `longrun_uuidv7()`, like the ids of completion deliveries.
     @discardableResult
     public func enqueueDelivery(
         operationID: UUID, format: WebhookDelivery.Format, url: String, logID: Int64? = nil
     ) async throws -> UUID {
-        try await client.withConnection { connection in
-            try await Self.enqueueDelivery(
-                operationID: operationID, format: format, url: url, logID: logID, on: connection, logger: logger
-            )
-        }
-    }
-
-    static func enqueueDelivery(
-        operationID: UUID, format: WebhookDelivery.Format, url: String, logID: Int64?,
-        on connection: PostgresConnection, logger: Logger
-    ) async throws -> UUID {
-        let id = OperationID.make()
-        try await connection.query(
+        let rows = try await client.query(
             """
-            INSERT INTO webhook_deliveries (id, operation_id, format, url, log_id)
-            VALUES (\(id), \(operationID), \(format.rawValue), \(url), \(logID))
+            INSERT INTO webhook_deliveries (operation_id, format, url, log_id)
+            VALUES (\(operationID), \(format.rawValue), \(url), \(logID))
+            RETURNING id
             """,
             logger: logger
-        )
+        ).collect()
+        guard let id = try rows.first?.decode(UUID.self) else {
+            throw LongrunError(.environment, "INSERT … RETURNING returned no row")
+        }
         return id
     }
 

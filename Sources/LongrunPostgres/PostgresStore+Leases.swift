@@ -111,7 +111,7 @@ extension PostgresStore {
     /// round trip and one commit make the changes and nothing can record them half.
     public func leave(_ departures: [Departure]) async throws -> Set<UUID> {
         guard !departures.isEmpty else { return [] }
-        let batch = JSONValue.array(departures.map(\.recordsetRow))
+        let batch = JSONValue.array(try departures.map { try $0.recordsetRow() })
         let rows = try await client.query(
             """
             WITH departure AS (
@@ -182,32 +182,34 @@ extension PostgresStore {
 
 extension Departure {
     /// This departure as a row of the `jsonb_to_recordset` in ``PostgresStore/leave(_:)``.
-    /// The result travels wrapped (`{"value": …}`) so a JSON `null` result stays a value.
-    fileprivate var recordsetRow: JSONValue {
+    /// The status it moves to comes from ``OperationLifecycle``, the one table of legal
+    /// moves. The result travels wrapped (`{"value": …}`) so a JSON `null` result stays
+    /// a value.
+    fileprivate func recordsetRow() throws -> JSONValue {
         var row: [String: JSONValue] = [
             "id": .string(id.lowercasedText), "token": .string(leaseToken.lowercasedText), "delay_ms": .integer(0),
             "refund": .integer(0),
         ]
+        let event: OperationLifecycle.Event
         var log: ProgressReport.LogLine?
         switch outcome {
         case .succeeded(let result):
-            row["status"] = .string(OperationStatus.succeeded.rawValue)
+            event = .succeed
             row["result"] = .object(["value": result])
         case .failed(let error):
-            row["status"] = .string(OperationStatus.failed.rawValue)
-            row["error"] = .object([
-                "code": .string(error.code.rawValue), "message": .string(error.message), "details": error.details,
-            ])
+            event = .fail
+            row["error"] = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(error))
             log = .init(.error, error.message)
         case .retry(let reason, let delay):
-            row["status"] = .string(OperationStatus.pending.rawValue)
+            event = .retry
             row["delay_ms"] = .integer(delay.inMilliseconds)
             log = .init(.warning, "\(reason) (attempt failed; retrying in \(DurationText.format(delay)))")
         case .release:
-            row["status"] = .string(OperationStatus.pending.rawValue)
+            event = .release
             row["refund"] = .integer(1)
             log = .init(.info, "released by a worker shutting down; it will resume from its checkpoint")
         }
+        row["status"] = .string(try OperationLifecycle.apply(event, to: .running).rawValue)
         if let log {
             row["log_level"] = .string(log.level.rawValue)
             row["log_message"] = .string(log.message)

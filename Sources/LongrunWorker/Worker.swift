@@ -161,16 +161,19 @@ public final class Worker: Service {
         let context = RunContext(operation: operation, reporter: reporter)
         let registry = registry
         run.start { try await registry.run(kind: operation.kind, input: operation.input, context: context) }
-        let outcome = await withTaskGroup(of: Void.self) { timers in
-            if let deadline = operation.deadline {
-                timers.addTask {
+        let outcome: OperationRun.Outcome
+        if let deadline = operation.deadline {
+            outcome = await withTaskGroup(of: Void.self) { timer in
+                timer.addTask {
                     let remaining = deadline.timeIntervalSinceNow
                     if remaining > 0 { try? await Task.sleep(for: .seconds(remaining)) }
                     if !Task.isCancelled { run.stop(.deadlineExceeded, grace: self.configuration.cancelGrace) }
                 }
+                defer { timer.cancelAll() }
+                return await run.outcome()
             }
-            defer { timers.cancelAll() }
-            return await run.outcome()
+        } else {
+            outcome = await run.outcome()
         }
         metrics.runTime(ContinuousClock.now - started, kind: operation.kind)
         // The run's progress and log lines land before its final state.
