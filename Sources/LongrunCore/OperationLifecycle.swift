@@ -3,7 +3,8 @@
 /// The store's statements make exactly these moves, each guarded by the status it moves
 /// from (`WHERE status = 'running' AND lease_token = …`), and the schema's CHECKs keep
 /// each status's fields consistent; this table is the one statement of the rules, tested
-/// exhaustively and drawn in `docs/state-machine.md`.
+/// exhaustively and drawn in `docs/state-machine.md`. A worker's endings (succeed, fail,
+/// retry, release) take their target status from ``apply(_:to:)``.
 public enum OperationLifecycle {
     /// What can happen to an operation.
     public enum Event: Sendable, Hashable, CustomStringConvertible {
