@@ -71,6 +71,7 @@ let package = Package(
         .target(
             name: "LongrunAPI",
             dependencies: [
+                "LongrunCallbacks",
                 "LongrunCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -92,7 +93,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "LongrunNotifier", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
+        // Callback URL destinations judged by what their host resolves to (the SSRF guard's
+        // I/O half), shared by the API at create time and the notifier at send time.
+        .target(name: "LongrunCallbacks", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
+        // The notifier service: claims outbox rows, signs and sends them, retries, records attempts.
+        .target(
+            name: "LongrunNotifier",
+            dependencies: [
+                "LongrunCallbacks",
+                "LongrunCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "LongrunClient", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
         // `longrun`: flags, environment, and the ServiceGroup. Wiring only.
         .executableTarget(
@@ -101,6 +119,7 @@ let package = Package(
                 "LongrunAPI",
                 "LongrunCore",
                 "LongrunLocalPostgres",
+                "LongrunNotifier",
                 "LongrunPostgres",
                 "LongrunWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -120,7 +139,9 @@ let package = Package(
                 "LongrunAPI",
                 "LongrunCore",
                 "LongrunLocalPostgres",
+                "LongrunNotifier",
                 "LongrunPostgres",
+                "LongrunTesting",
                 "LongrunWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -131,13 +152,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Test support: a shared private PostgreSQL and a fresh database per suite.
+        // Test support: a shared private PostgreSQL, a fresh database per suite, a webhook receiver.
         .target(
             name: "LongrunTesting",
             dependencies: [
                 "LongrunCore",
                 "LongrunLocalPostgres",
                 "LongrunPostgres",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -148,6 +171,19 @@ let package = Package(
         .testTarget(
             name: "LongrunWorkerTests",
             dependencies: ["LongrunCore", "LongrunTesting", "LongrunWorker"],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "LongrunNotifierTests",
+            dependencies: [
+                "LongrunCore",
+                "LongrunNotifier",
+                "LongrunPostgres",
+                "LongrunTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

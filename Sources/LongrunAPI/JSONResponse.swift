@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LongrunCore
 
 /// A JSON body with a status and headers: what most routes of the API answer.
 struct JSONResponse<Body: Encodable>: ResponseGenerator {
@@ -9,14 +10,12 @@ struct JSONResponse<Body: Encodable>: ResponseGenerator {
     var body: Body
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(
             status: status,
             headers: headers,
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body)))
+            body: .init(byteBuffer: ByteBuffer(bytes: try ResourceJSON.encode(body)))
         )
     }
 }

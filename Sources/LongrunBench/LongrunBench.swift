@@ -11,7 +11,7 @@ struct LongrunBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "longrun-bench",
         abstract: "Benchmarks of Longrun, each beside a baseline measured in the same run.",
-        subcommands: [CreateBenchmark.self, DrainBenchmark.self, LatencyBenchmark.self]
+        subcommands: [CreateBenchmark.self, DrainBenchmark.self, LatencyBenchmark.self, WebhookBenchmark.self]
     )
 }
 

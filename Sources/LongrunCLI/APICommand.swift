@@ -6,12 +6,14 @@ struct APICommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var api: APIOptions
+    @OptionGroup var callbacks: CallbackOptions
 
     func run() async throws {
         let logger = Logger(label: "longrun.api")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(), api: try api.configuration(), logger: logger),
+                databaseURL: try database.requiredURL(), api: try api.configuration(callbacks: callbacks),
+                logger: logger),
             logger: logger
         )
     }

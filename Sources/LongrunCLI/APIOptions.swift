@@ -13,9 +13,6 @@ struct APIOptions: ParsableArguments {
     @Option(help: "keys, or none for no API keys (env: LONGRUN_AUTH; default keys).")
     var auth: AuthenticationFlag?
 
-    @Flag(help: "Allow callback URLs on loopback and private networks (env: LONGRUN_ALLOW_PRIVATE_CALLBACKS).")
-    var allowPrivateCallbacks = false
-
     @Option(help: "Serve a kind at a path of its own, body = input: PATH=KIND (repeatable; env: LONGRUN_MOUNT).")
     var mount: [KindMountFlag] = []
 
@@ -27,19 +24,17 @@ struct APIOptions: ParsableArguments {
 
     /// The configuration from flags and environment; `developing` turns on what
     /// `longrun dev` defaults to (private callbacks allowed).
-    func configuration(developing: Bool = false) throws -> APIConfiguration {
+    func configuration(callbacks: CallbackOptions, developing: Bool = false) throws -> APIConfiguration {
         let port = try Setting.resolve(port, environment: "LONGRUN_PORT", default: 8080)
         guard (0...65535).contains(port) else { throw ValidationError("the port must be 0 to 65535") }
         let mounts =
             try Setting.list(mount, environment: "LONGRUN_MOUNT").map { $0.mount(requiresWebhook: false) }
             + (try Setting.list(mountAsync, environment: "LONGRUN_MOUNT_ASYNC").map { $0.mount(requiresWebhook: true) })
-        let privateCallbacksFromEnvironment =
-            try Setting.resolve(nil as Bool?, environment: "LONGRUN_ALLOW_PRIVATE_CALLBACKS") ?? false
         return APIConfiguration(
             host: try Setting.resolve(host, environment: "LONGRUN_HOST", default: "127.0.0.1"),
             port: port,
             authentication: try Setting.resolve(auth, environment: "LONGRUN_AUTH", default: .keys).authentication,
-            allowPrivateCallbacks: developing || allowPrivateCallbacks || privateCallbacksFromEnvironment,
+            allowPrivateCallbacks: try callbacks.allowsPrivate(developing: developing),
             mounts: mounts,
             idempotencyKeyLifetime: try Setting.resolve(
                 idempotencyKeyLifetime, environment: "LONGRUN_IDEMPOTENCY_KEY_LIFETIME",

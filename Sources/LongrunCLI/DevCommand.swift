@@ -17,13 +17,19 @@ struct DevCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var worker: WorkerOptions
+    @OptionGroup var notifier: NotifierOptions
+    @OptionGroup var callbacks: CallbackOptions
+    @OptionGroup var shutdown: ShutdownOptions
 
     @Option(help: "Folder of the private PostgreSQL (env: LONGRUN_DATA_DIR; default .longrun/postgres).")
     var dataDir: String?
 
     func run() async throws {
         let logger = Logger(label: "longrun.dev")
-        let apiConfiguration = try api.configuration(developing: true)
+        let apiConfiguration = try api.configuration(callbacks: callbacks, developing: true)
+        let notifierConfiguration = try notifier.configuration(
+            callbacks: callbacks, shutdown: shutdown, developing: true)
+        let workerRole = try Services.WorkerRole(worker, shutdown: shutdown)
         var localServer: LocalPostgres?
         let databaseURL: String
         if let url = try database.resolvedURL() {
@@ -40,7 +46,8 @@ struct DevCommand: AsyncParsableCommand {
                 return try await IssuedKey.create(tenant: "dev", store: store)
             }
             let services = try Services.process(
-                databaseURL: databaseURL, api: apiConfiguration, worker: try Services.WorkerRole(worker), logger: logger
+                databaseURL: databaseURL, api: apiConfiguration, worker: workerRole, notifier: notifierConfiguration,
+                logger: logger
             ) { port in
                 // Written straight to the descriptor: a pipe would otherwise buffer it.
                 FileHandle.standardOutput.write(

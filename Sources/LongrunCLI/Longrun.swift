@@ -11,7 +11,8 @@ struct Longrun: AsyncParsableCommand {
         commandName: "longrun",
         abstract: "Long-running operations behind an HTTP API, coordinated by PostgreSQL.",
         subcommands: [
-            MigrateCommand.self, APICommand.self, WorkerCommand.self, AllCommand.self, DevCommand.self,
+            MigrateCommand.self, APICommand.self, WorkerCommand.self, NotifierCommand.self, AllCommand.self,
+            DevCommand.self,
             KeysCommand.self,
         ]
     )

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import LongrunAPI
 import LongrunCore
+import LongrunNotifier
 import LongrunPostgres
 import LongrunWorker
 import Prometheus
@@ -18,18 +19,19 @@ enum Services {
         var prunePolicy: PrunePolicy
         var maintenanceInterval: Duration
 
-        init(_ options: WorkerOptions) throws {
-            configuration = try options.configuration()
+        init(_ options: WorkerOptions, shutdown: ShutdownOptions) throws {
+            configuration = try options.configuration(shutdown: shutdown)
             prunePolicy = try options.prunePolicy()
             maintenanceInterval = try options.resolvedMaintenanceInterval()
         }
     }
 
-    /// An API node, a worker, or both (`longrun all`), on one pool.
+    /// An API node, a worker, a notifier, or all of them (`longrun all`), on one pool.
     static func process(
         databaseURL: String,
         api: APIConfiguration? = nil,
         worker: WorkerRole? = nil,
+        notifier: NotifierConfiguration? = nil,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> [any Service] {
@@ -50,6 +52,9 @@ enum Services {
             services.append(
                 Maintenance(
                     store: store, policy: worker.prunePolicy, interval: worker.maintenanceInterval, logger: logger))
+        }
+        if let notifier {
+            services.append(Notifier(store: store, configuration: notifier, logger: logger))
         }
         return services
     }

@@ -7,32 +7,58 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var worker: WorkerOptions
+    @OptionGroup var shutdown: ShutdownOptions
 
     func run() async throws {
         let logger = Logger(label: "longrun.worker")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(), worker: try Services.WorkerRole(worker), logger: logger),
+                databaseURL: try database.requiredURL(), worker: try Services.WorkerRole(worker, shutdown: shutdown),
+                logger: logger),
             logger: logger
         )
     }
 }
 
-/// `api` and `worker` in one process: one pool, one ServiceGroup.
+struct NotifierCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notifier", abstract: "Run a notifier: send webhooks and Ouro log forwards.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var notifier: NotifierOptions
+    @OptionGroup var callbacks: CallbackOptions
+    @OptionGroup var shutdown: ShutdownOptions
+
+    func run() async throws {
+        let logger = Logger(label: "longrun.notifier")
+        try await Services.run(
+            try Services.process(
+                databaseURL: try database.requiredURL(),
+                notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown), logger: logger),
+            logger: logger
+        )
+    }
+}
+
+/// `api`, `worker` and `notifier` in one process: one pool, one ServiceGroup.
 struct AllCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "all", abstract: "Run an API node and a worker in one process.")
+        commandName: "all", abstract: "Run an API node, a worker and a notifier in one process.")
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var worker: WorkerOptions
+    @OptionGroup var notifier: NotifierOptions
+    @OptionGroup var callbacks: CallbackOptions
+    @OptionGroup var shutdown: ShutdownOptions
 
     func run() async throws {
         let logger = Logger(label: "longrun")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(), api: try api.configuration(),
-                worker: try Services.WorkerRole(worker), logger: logger),
+                databaseURL: try database.requiredURL(), api: try api.configuration(callbacks: callbacks),
+                worker: try Services.WorkerRole(worker, shutdown: shutdown),
+                notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown), logger: logger),
             logger: logger
         )
     }

@@ -20,9 +20,6 @@ struct WorkerOptions: ParsableArguments {
     @Option(help: "Fallback poll for work not notified (env: LONGRUN_POLL_INTERVAL; default 2s).")
     var pollInterval: DurationFlag?
 
-    @Option(help: "Time given to running handlers at SIGTERM (env: LONGRUN_SHUTDOWN_GRACE; default 30s).")
-    var shutdownGrace: DurationFlag?
-
     @Option(help: "Time a cancelled handler gets before it is abandoned (env: LONGRUN_CANCEL_GRACE; default 10s).")
     var cancelGrace: DurationFlag?
 
@@ -41,7 +38,7 @@ struct WorkerOptions: ParsableArguments {
     @Option(help: "This worker's id, a UUID (env: LONGRUN_WORKER_ID; default a new one per start).")
     var workerID: String?
 
-    func configuration() throws -> WorkerConfiguration {
+    func configuration(shutdown: ShutdownOptions) throws -> WorkerConfiguration {
         let defaults = WorkerConfiguration()
         func duration(_ flag: DurationFlag?, _ variable: String, _ fallback: Duration) throws -> Duration {
             try Setting.resolve(flag, environment: variable, default: DurationFlag(duration: fallback)).duration
@@ -69,7 +66,7 @@ struct WorkerOptions: ParsableArguments {
         return WorkerConfiguration(
             id: id, queues: queues, concurrency: concurrency, lease: lease, heartbeat: heartbeat,
             pollInterval: pollInterval,
-            shutdownGrace: try duration(shutdownGrace, "LONGRUN_SHUTDOWN_GRACE", defaults.shutdownGrace),
+            shutdownGrace: try shutdown.grace(),
             cancelGrace: try duration(cancelGrace, "LONGRUN_CANCEL_GRACE", defaults.cancelGrace),
             retry: RetryPolicy(
                 base: try duration(retryBase, "LONGRUN_RETRY_BASE", defaults.retry.base),

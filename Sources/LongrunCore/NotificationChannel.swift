@@ -20,3 +20,22 @@ public enum NotificationChannel: String, Sendable, CaseIterable {
     /// PostgreSQL's limit on a payload is 8000 bytes; payloads are cut below it.
     public static let payloadLimit = 7900
 }
+
+/// What LISTEN delivers, as the store hands it on.
+public enum StoreNotification: Sendable, Hashable {
+    /// Listening (again): anything announced before may have been missed.
+    case subscribed
+    /// A notification and its payload items (queue names or operation ids).
+    case received(NotificationChannel, [String])
+}
+
+/// A store that forwards LISTEN to the processes that wait on it (workers, notifiers).
+public protocol NotificationSource: Sendable {
+    /// Runs `body` with the notifications of `channels`. The stream starts with
+    /// ``StoreNotification/subscribed`` and repeats it after every reconnection, because
+    /// what was sent while nobody listened is lost: a consumer re-reads on it.
+    func withNotifications<Result: Sendable>(
+        on channels: Set<NotificationChannel>,
+        _ body: (AsyncStream<StoreNotification>) async throws -> Result
+    ) async throws -> Result
+}

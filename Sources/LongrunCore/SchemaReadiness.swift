@@ -5,3 +5,25 @@ public protocol SchemaReadiness: Sendable {
     /// cannot be reached or holds migrations this build does not know.
     func pendingMigrations() async throws -> [String]
 }
+
+extension SchemaReadiness {
+    /// Returns once every bundled migration is applied. Background processes wait here
+    /// before their first query: in a rollout they may start before `longrun migrate`
+    /// has run. `report` hears why each wait happens (a message and the pending names
+    /// or the error).
+    public func waitForSchema(
+        poll interval: Duration, report: (_ message: String, _ detail: String) -> Void
+    ) async throws {
+        while true {
+            do {
+                let pending = try await pendingMigrations()
+                if pending.isEmpty { return }
+                report("waiting for migrations to be applied", "\(pending)")
+            } catch {
+                report("waiting for the database", "\(error)")
+            }
+            try await Task.sleep(for: interval)
+            try Task.checkCancellation()
+        }
+    }
+}

@@ -31,7 +31,9 @@ public struct WebhookDelivery: Sendable, Hashable {
     public var attempts: [DeliveryAttempt]
 
     /// The `webhook-id` receivers see and dedupe on: `msg_` and the id's hex digits.
-    public var webhookID: String {
+    public var webhookID: String { Self.webhookID(for: id) }
+
+    public static func webhookID(for id: UUID) -> String {
         "msg_" + id.lowercasedText.replacingOccurrences(of: "-", with: "")
     }
 

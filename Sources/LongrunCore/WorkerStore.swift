@@ -3,7 +3,7 @@ import Foundation
 /// What a worker asks of the database, in domain words. Every write after a claim names
 /// the lease token it holds, so a worker that lost its lease (paused, partitioned,
 /// rescued, cancelled) changes nothing.
-public protocol WorkerStore: SchemaReadiness {
+public protocol WorkerStore: SchemaReadiness, NotificationSource {
     /// Announces a worker process; a restarted process with the same id takes its row over.
     func registerWorker(_ worker: WorkerRecord) async throws
 
@@ -40,13 +40,6 @@ public protocol WorkerStore: SchemaReadiness {
     /// Deletes, in bounded batches, what the retention period no longer keeps.
     func prune(_ policy: PrunePolicy) async throws -> PruneReport
 
-    /// Runs `body` with the notifications of `channels`. The stream starts with
-    /// ``StoreNotification/subscribed`` and repeats it after every reconnection, because
-    /// what was sent while nobody listened is lost: a consumer re-reads on it.
-    func withNotifications<Result: Sendable>(
-        on channels: Set<NotificationChannel>,
-        _ body: (AsyncStream<StoreNotification>) async throws -> Result
-    ) async throws -> Result
 }
 
 /// How a worker gives up the lease of one operation.
@@ -94,14 +87,6 @@ extension WorkerStore {
     public func release(id: UUID, leaseToken: UUID) async throws -> Bool {
         try await leave([Departure(id: id, leaseToken: leaseToken, outcome: .release)]).contains(id)
     }
-}
-
-/// What LISTEN delivers, as the store hands it on.
-public enum StoreNotification: Sendable, Hashable {
-    /// Listening (again): anything announced before may have been missed.
-    case subscribed
-    /// A notification and its payload items (queue names or operation ids).
-    case received(NotificationChannel, [String])
 }
 
 /// Progress, log lines and a checkpoint reported by one run since the last write.

@@ -25,6 +25,26 @@ public enum BenchmarkFixtures {
         try await store.client.query("CHECKPOINT", logger: store.logger)
     }
 
+    /// Inserts `count` cancelled operations, each owing one Standard Webhooks delivery to
+    /// `url`, in one statement: a backlog for the notifier to drain.
+    public static func prefillDeliveries(store: PostgresStore, tenantID: Int64, url: String, count: Int) async throws {
+        try await store.client.query(
+            """
+            WITH finished AS (
+                INSERT INTO operations (id, tenant_id, kind, input, status, error, finished_at, callback_url)
+                SELECT longrun_uuidv7(), \(tenantID), 'demo.noop', '{}'::jsonb, 'cancelled',
+                       '{"code": "cancelled", "message": "Cancelled by the benchmark.", "details": {}}'::jsonb, now(), \(url)
+                FROM generate_series(1, \(count))
+                RETURNING id, callback_url
+            )
+            INSERT INTO webhook_deliveries (operation_id, format, url)
+            SELECT id, 'standard', callback_url FROM finished
+            """,
+            logger: store.logger
+        )
+        try await store.client.query("VACUUM (ANALYZE) webhook_deliveries", logger: store.logger)
+    }
+
     /// Whether any operation is still pending or running: two probes of partial indexes,
     /// cheap enough to ask every few milliseconds without slowing what is measured.
     public static func hasUnfinished(store: PostgresStore) async throws -> Bool {

@@ -58,19 +58,9 @@ extension PostgresStore {
         ).collect()
         guard let row = rows.first else { return .notFound }
         let (_, queued) = try row.decode((String, Int).self)
-        return queued > 0 ? .queued : .alreadyPending
-    }
-
-    /// Records one try at sending a delivery.
-    public func recordAttempt(_ attempt: DeliveryAttempt, deliveryID: UUID) async throws {
-        try await client.query(
-            """
-            INSERT INTO webhook_attempts (delivery_id, n, at, response_status, response_excerpt, error, latency_ms)
-            VALUES (\(deliveryID), \(attempt.number), \(attempt.at), \(attempt.responseStatus),
-                    \(attempt.responseExcerpt), \(attempt.error), \(attempt.latencyMilliseconds))
-            """,
-            logger: logger
-        )
+        guard queued > 0 else { return .alreadyPending }
+        announce(changed: [], deliveries: [operationID])
+        return .queued
     }
 
     /// An operation's deliveries, oldest first, each with its attempts in order.

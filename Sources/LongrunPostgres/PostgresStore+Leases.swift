@@ -90,20 +90,21 @@ extension PostgresStore {
                     checkpoint = coalesce(r.checkpoint, o.checkpoint), updated_at = now()
                 FROM report r
                 WHERE o.id = r.id AND o.lease_token = r.token AND o.status = 'running'
-                RETURNING o.id, o.lease_token
+                RETURNING o.id, o.lease_token, o.ouro_action_id
             ), logged AS (
                 INSERT INTO operation_logs (operation_id, level, message)
                 SELECT l.id, l.level, l.message
                 FROM jsonb_to_recordset(\(logs)::jsonb) AS l(id uuid, level text, message text, n integer)
                 WHERE l.id IN (SELECT id FROM updated)
                 ORDER BY l.n
-            )
-            SELECT lease_token FROM updated
+                RETURNING id, operation_id
+            ), \(unescaped: Self.ouroLogForwards(logged: "logged", operations: "updated"))
+            SELECT id, lease_token, id IN (SELECT operation_id FROM forwarded) FROM updated
             """,
             logger: logger
-        ).collect().map { try $0.decode(UUID.self) }
-        announce(changed: reports.map(\.operationID))
-        return Set(reports.map(\.leaseToken)).subtracting(held)
+        ).collect().map { try $0.decode((UUID, UUID, Bool).self) }
+        announce(changed: reports.map(\.operationID), deliveries: held.filter { $0.2 }.map { $0.0 })
+        return Set(reports.map(\.leaseToken)).subtracting(held.map { $0.1 })
     }
 
     /// Every way out of `running`, for a whole batch, in one statement: the new states,
@@ -129,13 +130,16 @@ extension PostgresStore {
                     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                 FROM departure d
                 WHERE o.id = d.id AND o.lease_token = d.token AND o.status = 'running'
-                RETURNING o.id, o.queue, o.status, o.callback_url, o.ouro_webhook_url, d.delay_ms, d.log_level,
-                          d.log_message
+                RETURNING o.id, o.queue, o.status, o.callback_url, o.ouro_webhook_url, o.ouro_action_id, d.delay_ms,
+                          d.log_level, d.log_message
             ), logged AS (
                 INSERT INTO operation_logs (operation_id, level, message)
                 SELECT id, log_level, log_message FROM finished WHERE log_message IS NOT NULL
-            ), \(unescaped: Self.completionDeliveries(from: "finished"))
-            SELECT id, queue, status = 'pending' AND delay_ms = 0, id IN (SELECT operation_id FROM queued)
+                RETURNING id, operation_id
+            ), \(unescaped: Self.completionDeliveries(from: "finished")),
+            \(unescaped: Self.ouroLogForwards(logged: "logged", operations: "finished"))
+            SELECT id, queue, status = 'pending' AND delay_ms = 0,
+                   id IN (SELECT operation_id FROM queued UNION ALL SELECT operation_id FROM forwarded)
             FROM finished
             """,
             logger: logger

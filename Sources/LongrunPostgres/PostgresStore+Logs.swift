@@ -12,16 +12,22 @@ extension PostgresStore {
     {
         let rows = try await client.query(
             """
-            INSERT INTO operation_logs (operation_id, level, message)
-            VALUES (\(operationID), \(level.rawValue), \(message))
-            RETURNING id, operation_id, at, level, message
+            WITH logged AS (
+                INSERT INTO operation_logs (operation_id, level, message)
+                VALUES (\(operationID), \(level.rawValue), \(message))
+                RETURNING id, operation_id, at, level, message
+            ), \(unescaped: Self.ouroLogForwards(logged: "logged", operations: "operations"))
+            SELECT id, operation_id, at, level, message, EXISTS (SELECT 1 FROM forwarded) FROM logged
             """,
             logger: logger
         )
         guard let row = try await rows.collect().first else {
             throw LongrunError(.environment, "INSERT … RETURNING returned no row")
         }
-        return try OperationLogEntry(row: row)
+        let (id, operation, at, _, text, forwarded) = try row.decode(
+            (Int64, UUID, Date, String, String, Bool).self)
+        announce(changed: [operation], deliveries: forwarded ? [operation] : [])
+        return OperationLogEntry(id: id, operationID: operation, at: at, level: level, message: text)
     }
 
     /// An operation's log lines in the order written, those after `afterID` only when given.

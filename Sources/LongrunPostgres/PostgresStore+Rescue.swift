@@ -26,7 +26,7 @@ extension PostgresStore {
                     run_at = now(), updated_at = now(),
                     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                 FROM expired WHERE o.id = expired.id
-                RETURNING o.id, o.kind, o.queue, o.status, o.callback_url, o.ouro_webhook_url
+                RETURNING o.id, o.kind, o.queue, o.status, o.callback_url, o.ouro_webhook_url, o.ouro_action_id
             ), logged AS (
                 INSERT INTO operation_logs (operation_id, level, message)
                 SELECT id, 'warning',
@@ -34,8 +34,12 @@ extension PostgresStore {
                             THEN 'the lease expired (the worker stopped); queued for another attempt'
                             ELSE 'the lease expired (the worker stopped) and no attempts are left' END
                 FROM rescued
-            ), \(unescaped: Self.completionDeliveries(from: "rescued"))
-            SELECT id, kind, queue, status, id IN (SELECT operation_id FROM queued) FROM rescued
+                RETURNING id, operation_id
+            ), \(unescaped: Self.completionDeliveries(from: "rescued")),
+            \(unescaped: Self.ouroLogForwards(logged: "logged", operations: "rescued"))
+            SELECT id, kind, queue, status,
+                   id IN (SELECT operation_id FROM queued UNION ALL SELECT operation_id FROM forwarded)
+            FROM rescued
             """,
             logger: logger
         ).collect()

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import LongrunCore
 import Synchronization
@@ -54,29 +55,21 @@ final class DepartureWriter: Sendable {
             return queue
         }
         guard !batch.isEmpty else { return }
-        let started = ContinuousClock.now
-        var pause = Duration.milliseconds(50)
-        while true {
-            do {
-                let took = try await store.leave(batch.map(\.departure))
-                for waiting in batch {
-                    waiting.continuation.resume(returning: took.contains(waiting.departure.id) ? .took : .leaseLost)
-                }
-                return
-            } catch {
-                guard ContinuousClock.now - started < giveUpAfter else {
-                    logger.error(
-                        "could not record the end of attempts; their leases will expire and be rescued",
-                        metadata: ["longrun.error": "\(error)", "longrun.operations": "\(batch.count)"]
-                    )
-                    for waiting in batch { waiting.continuation.resume(returning: .notWritten) }
-                    return
-                }
-                logger.warning(
-                    "recording the end of attempts failed; trying again", metadata: ["longrun.error": "\(error)"])
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(2))
-            }
+        var took: Set<UUID> = []
+        let written = await persistently(for: giveUpAfter) { error in
+            logger.warning("recording the end of attempts failed", metadata: ["longrun.error": "\(error)"])
+        } _: {
+            took = try await store.leave(batch.map(\.departure))
+        }
+        guard written else {
+            logger.error(
+                "could not record the end of attempts; their leases will expire and be rescued",
+                metadata: ["longrun.operations": "\(batch.count)"])
+            for waiting in batch { waiting.continuation.resume(returning: .notWritten) }
+            return
+        }
+        for waiting in batch {
+            waiting.continuation.resume(returning: took.contains(waiting.departure.id) ? .took : .leaseLost)
         }
     }
 }

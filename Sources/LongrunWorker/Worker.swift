@@ -45,7 +45,9 @@ public final class Worker: Service {
     }
 
     public func run() async throws {
-        try await waitForSchema()
+        try await store.waitForSchema(poll: configuration.pollInterval) { message, detail in
+            logger.warning("\(message)", metadata: ["longrun.detail": "\(detail)"])
+        }
         try await store.registerWorker(
             WorkerRecord(
                 id: configuration.id, host: ProcessInfo.processInfo.hostName,
@@ -79,22 +81,6 @@ public final class Worker: Service {
             }
         }
         logger.info("worker stopped")
-    }
-
-    /// Workers wait for the schema before claiming: during a rollout they may start
-    /// before `longrun migrate` has run.
-    private func waitForSchema() async throws {
-        while true {
-            do {
-                let pending = try await store.pendingMigrations()
-                if pending.isEmpty { return }
-                logger.warning("waiting for migrations to be applied", metadata: ["longrun.pending": "\(pending)"])
-            } catch {
-                logger.warning("waiting for the database", metadata: ["longrun.error": "\(error)"])
-            }
-            try await Task.sleep(for: configuration.pollInterval)
-            try Task.checkCancellation()
-        }
     }
 
     // MARK: Claiming

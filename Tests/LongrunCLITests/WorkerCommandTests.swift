@@ -107,41 +107,41 @@ import FoundationNetworking
         }
     }
 
-    @Test func allRunsTheAPIAndAWorkerInOneProcess() async throws {
-        try await TestDatabase.with { database in
-            let key = APIKey.generate()
-            try await database.withStore { store in
-                try await store.addAPIKey(key, tenantID: try await store.ensureTenant(named: "acme").id)
+    @Test func allRunsTheAPIAWorkerAndANotifierInOneProcess() async throws {
+        try await WebhookReceiver.run { receiver in
+            try await TestDatabase.with { database in
+                let key = APIKey.generate()
+                try await database.withStore { store in
+                    try await store.addAPIKey(key, tenantID: try await store.ensureTenant(named: "acme").id)
+                }
+                let port = try freeLoopbackPort()
+                let all = try LongrunProcess.start(
+                    ["all", "--database-url", database.url, "--port", "\(port)", "--allow-private-callbacks"]
+                        + fastWorker)
+                defer { all.stop() }
+                let base = "http://127.0.0.1:\(port)"
+                #expect(await waitUntilServing(base + "/readyz"), "\(all.log)")
+                var create = URLRequest(url: URL(string: base + "/v1/operations")!)
+                create.httpMethod = "POST"
+                create.setValue("Bearer \(key.text)", forHTTPHeaderField: "Authorization")
+                create.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                create.httpBody = Data(
+                    #"{"kind":"demo.noop","input":{},"callback_url":"\#(receiver.url("/done"))"}"#.utf8)
+                let (body, _) = try await URLSession.shared.data(for: create)
+                let id = try #require(
+                    (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["id"] as? String)
+                // The webhook is the sign that the worker finished it and the notifier sent it.
+                let webhook = try await receiver.waitFor { !$0.isEmpty }[0]
+                let sent = try JSONSerialization.jsonObject(with: Data(webhook.body)) as? [String: Any]
+                #expect(sent?["id"] as? String == id && sent?["status"] as? String == "succeeded")
+                try await Task.sleep(for: .milliseconds(300))
+                let (metrics, _) = try await URLSession.shared.data(from: URL(string: base + "/metrics")!)
+                let text = String(decoding: metrics, as: UTF8.self)
+                #expect(text.contains(#"longrun_worker_operations_total{kind="demo.noop",event="succeeded"} 1"#))
+                #expect(text.contains(#"longrun_notifier_deliveries_total{format="standard",outcome="delivered"} 1"#))
+                all.send(SIGTERM)
+                #expect(try await all.waitForExit()?.status == 0, "\(all.log)")
             }
-            let port = try freeLoopbackPort()
-            let all = try LongrunProcess.start(
-                ["all", "--database-url", database.url, "--port", "\(port)"] + fastWorker)
-            defer { all.stop() }
-            let base = "http://127.0.0.1:\(port)"
-            #expect(await waitUntilServing(base + "/readyz"), "\(all.log)")
-            var create = URLRequest(url: URL(string: base + "/v1/operations")!)
-            create.httpMethod = "POST"
-            create.setValue("Bearer \(key.text)", forHTTPHeaderField: "Authorization")
-            create.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            create.httpBody = Data(#"{"kind":"demo.noop","input":{}}"#.utf8)
-            let (body, _) = try await URLSession.shared.data(for: create)
-            let id = try #require(
-                (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["id"] as? String)
-            var status = ""
-            for _ in 0..<200 where status != "succeeded" {
-                var get = URLRequest(url: URL(string: base + "/v1/operations/" + id)!)
-                get.setValue("Bearer \(key.text)", forHTTPHeaderField: "Authorization")
-                let (read, _) = try await URLSession.shared.data(for: get)
-                status = (try JSONSerialization.jsonObject(with: read) as? [String: Any])?["status"] as? String ?? ""
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(status == "succeeded", "\(all.log)")
-            let (metrics, _) = try await URLSession.shared.data(from: URL(string: base + "/metrics")!)
-            #expect(
-                String(decoding: metrics, as: UTF8.self).contains(
-                    #"longrun_worker_operations_total{kind="demo.noop",event="succeeded"} 1"#))
-            all.send(SIGTERM)
-            #expect(try await all.waitForExit()?.status == 0, "\(all.log)")
         }
     }
 }

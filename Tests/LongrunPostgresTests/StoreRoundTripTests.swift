@@ -167,6 +167,7 @@ import Testing
                     operationID: operation.id, format: .ouroLog, url: "https://ouro.example/actions/a/log",
                     logID: log.id
                 )
+                // Two tries through the notifier's claim and settle: a 503, then a refused connection.
                 let failed = DeliveryAttempt(
                     number: 1, at: Date(timeIntervalSince1970: 1_800_000_000), responseStatus: 503,
                     responseExcerpt: "busy", error: nil, latencyMilliseconds: 12
@@ -175,8 +176,15 @@ import Testing
                     number: 2, at: Date(timeIntervalSince1970: 1_800_000_005), responseStatus: nil,
                     responseExcerpt: nil, error: "connection refused", latencyMilliseconds: 0
                 )
-                try await store.recordAttempt(failed, deliveryID: standard)
-                try await store.recordAttempt(refused, deliveryID: standard)
+                for attempt in [failed, refused] {
+                    let claimed = try await store.claimDeliveries(limit: 10, formats: [.standard], hold: .seconds(60))
+                    #expect(claimed.map(\.id) == [standard] && claimed.first?.attempt == attempt.number)
+                    try await store.settleDeliveries([
+                        DeliveryResult(
+                            deliveryID: standard, attemptNumber: attempt.number, outcome: .retry(after: .zero),
+                            attempt: attempt)
+                    ])
+                }
 
                 let deliveries = try await store.deliveries(operationID: operation.id)
                 #expect(deliveries.map(\.id) == [standard, forwarded])
@@ -186,8 +194,12 @@ import Testing
                 #expect(deliveries[1].format == .ouroLog && deliveries[1].logID == log.id)
                 #expect(deliveries[1].attempts.isEmpty)
 
-                // The same attempt number twice is a bug in the sender, not a second try.
-                await #expect(throws: PSQLError.self) { try await store.recordAttempt(failed, deliveryID: standard) }
+                // A late answer to an attempt already superseded changes nothing.
+                try await store.settleDeliveries([
+                    DeliveryResult(deliveryID: standard, attemptNumber: 1, outcome: .delivered, attempt: failed)
+                ])
+                let after = try await store.deliveries(operationID: operation.id)[0]
+                #expect(after.status == .pending && after.attempts == [failed, refused])
             }
         }
     }

@@ -10,12 +10,12 @@ require_swift() {
 }
 
 # The independent OpenAPI 3.1 validator the suite checks openapi.yaml with, from PyPI.
-require_openapi_validator() {
-  if python3 -c "import openapi_spec_validator, yaml" >/dev/null 2>&1; then
+require_python_test_tools() {
+  if python3 -c "import openapi_spec_validator, yaml, standardwebhooks" >/dev/null 2>&1; then
     return
   fi
-  echo "installing openapi-spec-validator and PyYAML from PyPI for the OpenAPI test" >&2
-  python3 -m pip install --quiet openapi-spec-validator pyyaml
+  echo "installing openapi-spec-validator, PyYAML and standardwebhooks from PyPI (independent checks of the OpenAPI document and of webhook signatures)" >&2
+  python3 -m pip install --quiet openapi-spec-validator pyyaml standardwebhooks
 }
 
 # PostgreSQL's server programs (initdb, pg_ctl, postgres), from Debian's packages when missing.

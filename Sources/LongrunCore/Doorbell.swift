@@ -3,7 +3,7 @@ import Synchronization
 /// Wakes one waiting loop early: `wait(upTo:)` returns when `ring()` is called (or was
 /// called since the last wait) or when the time is up. A ring is never lost, however it
 /// races the wait; several rings before a wait count as one.
-final class Doorbell: Sendable {
+public final class Doorbell: Sendable {
     private struct State {
         var rung = false
         var sleeper: Task<Void, Never>?
@@ -11,14 +11,16 @@ final class Doorbell: Sendable {
 
     private let state = Mutex(State())
 
-    func ring() {
+    public init() {}
+
+    public func ring() {
         state.withLock { state in
             state.rung = true
             state.sleeper?.cancel()
         }
     }
 
-    func wait(upTo timeout: Duration) async {
+    public func wait(upTo timeout: Duration) async {
         let sleeper: Task<Void, Never>? = state.withLock { state in
             if state.rung {
                 state.rung = false

@@ -2,9 +2,12 @@ import Foundation
 import LongrunCore
 
 /// The operation resource of the contract, as clients see it: no tenant, lease,
-/// checkpoint or idempotency internals, and never the Ouro token.
-struct OperationResource: Encodable {
-    let operation: OperationRecord
+/// checkpoint or idempotency internals, and never the Ouro token. API answers and
+/// Standard Webhooks bodies are both this, so a receiver sees what a poller sees.
+public struct OperationResource: Encodable, Sendable {
+    public let operation: OperationRecord
+
+    public init(operation: OperationRecord) { self.operation = operation }
 
     enum CodingKeys: String, CodingKey {
         case id, kind, status, done, progress, message, attempt, metadata, result, error, queue, priority, deadline,
@@ -47,7 +50,7 @@ struct OperationResource: Encodable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(operation.id.lowercasedText, forKey: .id)
         try container.encode(operation.kind, forKey: .kind)
@@ -78,15 +81,26 @@ struct OperationResource: Encodable {
 }
 
 /// RFC 3339 in UTC with milliseconds, as every timestamp of the API.
-struct Timestamp: Encodable {
-    let date: Date
+public struct Timestamp: Encodable, Sendable {
+    public let date: Date
 
-    init(_ date: Date) { self.date = date }
+    public init(_ date: Date) { self.date = date }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(date.formatted(Self.style))
     }
 
     static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+}
+
+/// The one JSON spelling of everything Longrun sends (API answers, webhook bodies):
+/// sorted keys, slashes unescaped. Sorted keys make bodies stable byte for byte, which
+/// signatures and tests rely on.
+public enum ResourceJSON {
+    public static func encode(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return [UInt8](try encoder.encode(value))
+    }
 }
