@@ -65,12 +65,14 @@ struct DeliveriesBody: Encodable {
         var n: Int
         var at: Timestamp
         var responseStatus: Int?
+        var responseExcerpt: String?
         var error: String?
         var latencyMs: Int
 
         enum CodingKeys: String, CodingKey {
             case n, at, error
             case responseStatus = "response_status"
+            case responseExcerpt = "response_excerpt"
             case latencyMs = "latency_ms"
         }
 
@@ -79,6 +81,7 @@ struct DeliveriesBody: Encodable {
             try container.encode(n, forKey: .n)
             try container.encode(at, forKey: .at)
             try container.encode(responseStatus, forKey: .responseStatus)
+            try container.encode(responseExcerpt, forKey: .responseExcerpt)
             try container.encode(error, forKey: .error)
             try container.encode(latencyMs, forKey: .latencyMs)
         }
@@ -96,8 +99,8 @@ struct DeliveriesBody: Encodable {
                 nextAttemptAt: delivery.status == .pending ? Timestamp(delivery.nextAttemptAt) : nil,
                 attempts: delivery.attempts.map {
                     Attempt(
-                        n: $0.number, at: Timestamp($0.at), responseStatus: $0.responseStatus, error: $0.error,
-                        latencyMs: $0.latencyMilliseconds
+                        n: $0.number, at: Timestamp($0.at), responseStatus: $0.responseStatus,
+                        responseExcerpt: $0.responseExcerpt, error: $0.error, latencyMs: $0.latencyMilliseconds
                     )
                 }
             )

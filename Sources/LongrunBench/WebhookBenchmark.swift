@@ -71,11 +71,14 @@ struct WebhookBenchmark: AsyncParsableCommand {
         let plainRate = Double(deliveries) / (ContinuousClock.now - plainStart).inSeconds
         try await http.shutdown()
 
+        let tenant = try await withPostgresStore(url: url, logger: logger) { store in
+            try await store.migrate()
+            return try await store.ensureTenant(named: "bench")
+        }
         let (store, group) = try notifierProcess(url: url, logger: logger)
         let (latency, drainRate) = try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await store.migrate()
-            let tenant = try await store.ensureTenant(named: "bench")
+            // Let the notifier subscribe before the first sample.
             try await Task.sleep(for: .seconds(1))
             var latencies: [Duration] = []
             for _ in 0..<samples {

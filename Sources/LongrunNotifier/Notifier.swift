@@ -97,7 +97,13 @@ public final class Notifier: Service {
 
     private func claimUntilStopping(sender: WebhookSender, into sends: inout DiscardingTaskGroup) async {
         while !isStopping {
-            let free = configuration.concurrency - state.withLock { $0.sending.count }
+            var free = configuration.concurrency - state.withLock { $0.sending.count }
+            if free > 0, free < configuration.concurrency / 2 {
+                // Sends end one by one; let a few more end so one claim refills many
+                // slots, rather than one claim per slot.
+                try? await Task.sleep(for: .milliseconds(2))
+                free = configuration.concurrency - state.withLock { $0.sending.count }
+            }
             if free > 0 {
                 do {
                     let claimed = try await store.claimDeliveries(

@@ -209,7 +209,23 @@ import Testing
             let retry = "/v1/operations/\(id)/deliveries/\(deliveryID)/retry"
             #expect(try await api.send(.post, retry).status == .conflict)
 
+            _ = try await api.database.rows(
+                """
+                INSERT INTO webhook_attempts (delivery_id, n, response_status, response_excerpt, error, latency_ms)
+                SELECT id, 1, 503, 'busy, try later', NULL, 12 FROM webhook_deliveries
+                """)
             _ = try await api.database.rows("UPDATE webhook_deliveries SET status = 'dead'")
+            let dead = try await api.send(.get, "/v1/operations/\(id)/deliveries").json()
+            guard case .array(let deadList)? = dead["deliveries"], case .object(let deadOne)? = deadList.first,
+                case .array(let attempts)? = deadOne["attempts"], case .object(let attempt)? = attempts.first
+            else {
+                Issue.record("no attempt listed: \(dead)")
+                return
+            }
+            #expect(deadOne["status"] == .string("dead") && deadOne["next_attempt_at"] == .null)
+            #expect(attempt["n"] == .integer(1) && attempt["response_status"] == .integer(503))
+            #expect(attempt["response_excerpt"] == .string("busy, try later") && attempt["error"] == .null)
+            #expect(attempt["latency_ms"] == .integer(12) && attempt["at"]?.stringValue != nil)
             #expect(try await api.send(.post, retry).status == .accepted)
             let after = try await api.send(.get, "/v1/operations/\(id)/deliveries").json()
             guard case .array(let again)? = after["deliveries"], case .object(let requeued)? = again.first else {
