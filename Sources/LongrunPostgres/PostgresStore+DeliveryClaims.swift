@@ -11,25 +11,37 @@ extension PostgresStore: DeliveryStore {
         limit: Int, formats: Set<WebhookDelivery.Format>, hold: Duration
     ) async throws -> [ClaimedDelivery] {
         guard limit > 0, !formats.isEmpty else { return [] }
+        let formatNames = formats.map(\.rawValue)
         let operationColumns = Self.operationColumns.split(separator: ",")
             .map { "o." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
         let rows = try await client.query(
             """
-            WITH picked AS (
-                SELECT d.id FROM webhook_deliveries d
-                WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND d.format = ANY(\(formats.map(\.rawValue)))
-                  AND (d.format <> 'ouro_log' OR NOT EXISTS (
-                        SELECT 1 FROM webhook_deliveries e
-                        WHERE e.operation_id = d.operation_id AND e.format = 'ouro_log' AND e.status = 'pending'
-                          AND e.log_id < d.log_id))
+            WITH completions AS (
+                SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+                WHERE d.status = 'pending' AND d.format <> 'ouro_log' AND d.format = ANY(\(formatNames))
+                  AND d.next_attempt_at <= now()
                 ORDER BY d.next_attempt_at
                 LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
+            ), forwards AS (
+                SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+                WHERE \(formats.contains(.ouroLog)) AND d.status = 'pending' AND d.format = 'ouro_log'
+                  AND d.next_attempt_at <= now()
+                  AND NOT EXISTS (
+                      SELECT 1 FROM webhook_deliveries e
+                      WHERE e.operation_id = d.operation_id AND e.format = 'ouro_log' AND e.status = 'pending'
+                        AND e.log_id < d.log_id)
+                ORDER BY d.next_attempt_at
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            ), chosen AS (
+                SELECT id FROM (SELECT * FROM completions UNION ALL SELECT * FROM forwards) due
+                ORDER BY next_attempt_at LIMIT \(limit)
             ), claimed AS (
                 UPDATE webhook_deliveries d
                 SET attempts = d.attempts + 1, updated_at = now(),
                     next_attempt_at = now() + \(hold.inMilliseconds) * interval '1 millisecond'
-                FROM picked WHERE d.id = picked.id
+                FROM chosen WHERE d.id = chosen.id
                 RETURNING d.id, d.operation_id, d.format, d.url, d.attempts, d.log_id
             )
             SELECT c.id AS delivery_id, c.format AS delivery_format, c.url AS delivery_url,
@@ -73,11 +85,20 @@ extension PostgresStore: DeliveryStore {
         )
     }
 
+    /// Counted through the two partial indexes of due rows, never by a scan of the table.
     public func deliveryBacklog(formats: Set<WebhookDelivery.Format>) async throws -> DeliveryBacklog {
         let rows = try await client.query(
             """
-            SELECT count(*), min(next_attempt_at) FROM webhook_deliveries
-            WHERE status = 'pending' AND next_attempt_at <= now() AND format = ANY(\(formats.map(\.rawValue)))
+            WITH due AS (
+                SELECT next_attempt_at FROM webhook_deliveries
+                WHERE status = 'pending' AND format <> 'ouro_log' AND format = ANY(\(formats.map(\.rawValue)))
+                  AND next_attempt_at <= now()
+                UNION ALL
+                SELECT next_attempt_at FROM webhook_deliveries
+                WHERE \(formats.contains(.ouroLog)) AND status = 'pending' AND format = 'ouro_log'
+                  AND next_attempt_at <= now()
+            )
+            SELECT count(*), min(next_attempt_at) FROM due
             """,
             logger: logger
         ).collect()
