@@ -1,6 +1,6 @@
 /// Runs `write` until it succeeds or `giveUpAfter` has passed, pausing between tries
 /// (50 ms, doubling to 2 s) and telling `onFailure` of each failure. What background
-/// writers do when the database blinks: the work they carry is still worth writing
+/// writers do when the database blinks (a cancelled task gives up at once): the work they carry is still worth writing
 /// for as long as the lease or claim it belongs to lasts. Returns whether it was written.
 public func persistently(
     for giveUpAfter: Duration, onFailure: (any Error) -> Void, _ write: () async throws -> Void
@@ -13,7 +13,8 @@ public func persistently(
             return true
         } catch {
             onFailure(error)
-            guard ContinuousClock.now - started < giveUpAfter else { return false }
+            // A cancelled task's queries fail at once: trying again would only spin.
+            guard ContinuousClock.now - started < giveUpAfter, !Task.isCancelled else { return false }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .seconds(2))
         }

@@ -7,11 +7,15 @@ public struct WebhookMessage: Sendable, Hashable {
     /// Lower-case names.
     public var headers: [String: String]
     public var body: [UInt8]
+    /// Whether the SSRF guard judges the destination: yes for the URLs clients give
+    /// (callbacks, Ouro webhooks), no for the operator's own Ouro API.
+    public var guarded: Bool
 
-    public init(url: String, headers: [String: String], body: [UInt8]) {
+    public init(url: String, headers: [String: String], body: [UInt8], guarded: Bool = true) {
         self.url = url
         self.headers = headers
         self.body = body
+        self.guarded = guarded
     }
 
     /// The message of `delivery`, signed (Standard Webhooks) as of `now`. Log forwards need
@@ -44,7 +48,7 @@ public struct WebhookMessage: Sendable, Hashable {
             ])
             return WebhookMessage(
                 url: ouroLogURL(base: ouro.baseURL, actionID: actionID), headers: headers,
-                body: try ResourceJSON.encode(body))
+                body: try ResourceJSON.encode(body), guarded: false)
         }
     }
 

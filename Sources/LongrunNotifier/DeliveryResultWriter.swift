@@ -28,7 +28,7 @@ final class DeliveryResultWriter: Sendable {
     /// The write loop, until ``close()``: then it writes what is queued and returns. It
     /// is closed rather than cancelled, because a cancelled task's queries fail.
     func run() async {
-        while !closed.load(ordering: .relaxed) {
+        while !closed.load(ordering: .relaxed), !Task.isCancelled {
             await doorbell.wait(upTo: .seconds(3600))
             await writeQueued()
         }

@@ -29,7 +29,8 @@ public final class Notifier: Service {
     private let state = Mutex(State())
 
     private struct State {
-        /// Sends in flight, by delivery id, to release them at shutdown.
+        /// Sends in flight, each under a token of its own (a delivery whose claim lapsed
+        /// can be in flight twice), to cancel them at shutdown.
         var sending: [UUID: Task<Void, Never>] = [:]
         /// The earliest retry this notifier scheduled, so it wakes for it.
         var nextRetry: ContinuousClock.Instant?
@@ -43,8 +44,15 @@ public final class Notifier: Service {
     }
 
     public func run() async throws {
-        try await store.waitForSchema(poll: configuration.pollInterval) { message, detail in
-            logger.warning("\(message)", metadata: ["longrun.detail": "\(detail)"])
+        // SIGTERM while waiting for the schema ends the wait, and the service with it.
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await self.store.waitForSchema(poll: self.configuration.pollInterval) { message, detail in
+                    self.logger.warning("\(message)", metadata: ["longrun.detail": "\(detail)"])
+                }
+            }
+        } catch is CancellationError {
+            return
         }
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.redirectConfiguration = .disallow
@@ -134,11 +142,12 @@ public final class Notifier: Service {
     private func start(_ delivery: ClaimedDelivery, sender: WebhookSender, in sends: inout DiscardingTaskGroup) {
         // The send runs in a Task of its own so shutdown can cancel it by id; the group
         // only awaits it.
+        let token = UUID()
         let send = Task { await self.deliver(delivery, sender: sender) }
-        state.withLock { $0.sending[delivery.id] = send }
+        state.withLock { $0.sending[token] = send }
         sends.addTask {
             await send.value
-            self.state.withLock { _ = $0.sending.removeValue(forKey: delivery.id) }
+            self.state.withLock { _ = $0.sending.removeValue(forKey: token) }
             self.doorbell.ring()
         }
     }

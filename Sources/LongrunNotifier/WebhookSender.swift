@@ -25,12 +25,24 @@ struct WebhookSender: Sendable {
     let timeout: Duration
     let allowPrivateCallbacks: Bool
 
+    /// One try, bounded as a whole by the send timeout: the name's resolution, the
+    /// connection, the answer and the reading of its first bytes.
     func send(_ message: WebhookMessage) async -> Reply {
+        do {
+            return try await Self.within(timeout) { try await exchange(message) }
+        } catch is SendTimedOut {
+            return Reply(error: "no answer within the send timeout")
+        } catch {
+            return Reply(error: Self.describe(error))
+        }
+    }
+
+    private func exchange(_ message: WebhookMessage) async throws -> Reply {
         guard var components = URLComponents(string: message.url), let host = components.host,
             let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https"
         else { return Reply(error: "the URL is not an absolute http or https URL", refused: true) }
         var headers = HTTPHeaders(message.headers.map { ($0.key, $0.value) })
-        if !allowPrivateCallbacks {
+        if message.guarded, !allowPrivateCallbacks {
             switch await CallbackDestination.judge(host: host) {
             case .refused:
                 return Reply(
@@ -42,12 +54,8 @@ struct WebhookSender: Sendable {
                 // lead elsewhere; HTTPS keeps the name, whose certificate a rebound address
                 // cannot present.
                 if scheme == "http" {
-                    headers.replaceOrAdd(name: "host", value: components.port.map { "\(host):\($0)" } ?? host)
-                    if address.contains(":") {
-                        components.percentEncodedHost = "[\(address)]"
-                    } else {
-                        components.host = address
-                    }
+                    headers.replaceOrAdd(name: "host", value: Self.authority(of: components))
+                    components = Self.pinned(components, to: address)
                 }
             }
         }
@@ -56,21 +64,52 @@ struct WebhookSender: Sendable {
         request.method = .POST
         request.headers = headers
         request.body = .bytes(ByteBuffer(bytes: message.body))
-        do {
-            let response = try await client.execute(request, timeout: .milliseconds(timeout.inMilliseconds))
-            var excerpt: [UInt8] = []
-            for try await chunk in response.body {
-                excerpt.append(contentsOf: chunk.readableBytesView.prefix(Self.excerptLimit - excerpt.count))
-                if excerpt.count >= Self.excerptLimit { break }
+        let response = try await client.execute(request, timeout: .milliseconds(timeout.inMilliseconds))
+        var excerpt: [UInt8] = []
+        for try await chunk in response.body {
+            excerpt.append(contentsOf: chunk.readableBytesView.prefix(Self.excerptLimit - excerpt.count))
+            if excerpt.count >= Self.excerptLimit { break }
+        }
+        let status = Int(response.status.code)
+        return Reply(
+            status: status, excerpt: excerpt.isEmpty ? nil : Self.text(excerpt),
+            retryAfter: status == 429 || status == 503
+                ? response.headers.first(name: "retry-after").flatMap(Self.retryAfter) : nil
+        )
+    }
+
+    /// The `Host` header the URL implies: the name, and the port when one is written.
+    static func authority(of components: URLComponents) -> String {
+        let host = components.percentEncodedHost ?? components.host ?? ""
+        return components.port.map { "\(host):\($0)" } ?? host
+    }
+
+    /// The URL with its host replaced by `address` (an IPv6 address in brackets).
+    static func pinned(_ components: URLComponents, to address: String) -> URLComponents {
+        var pinned = components
+        if address.contains(":") {
+            pinned.percentEncodedHost = "[\(address)]"
+        } else {
+            pinned.host = address
+        }
+        return pinned
+    }
+
+    struct SendTimedOut: Error {}
+
+    /// `body`'s result, or ``SendTimedOut`` once `timeout` has passed (and `body` is cancelled).
+    static func within<Value: Sendable>(
+        _ timeout: Duration, _ body: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
             }
-            let status = Int(response.status.code)
-            return Reply(
-                status: status, excerpt: excerpt.isEmpty ? nil : Self.text(excerpt),
-                retryAfter: status == 429 || status == 503
-                    ? response.headers.first(name: "retry-after").flatMap(Self.retryAfter) : nil
-            )
-        } catch {
-            return Reply(error: Self.describe(error))
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw SendTimedOut() }
+            return value
         }
     }
 

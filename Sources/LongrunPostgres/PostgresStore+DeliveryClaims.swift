@@ -54,7 +54,32 @@ extension PostgresStore: DeliveryStore {
             """,
             logger: logger
         ).collect()
-        return try rows.map(ClaimedDelivery.init(row:))
+        // A row that cannot be read (a schema this build does not expect) would be claimed
+        // again and again with the rest of every batch: it goes dead at once, and alone.
+        var claimed: [ClaimedDelivery] = []
+        var unreadable: [DeliveryResult] = []
+        for row in rows {
+            do {
+                claimed.append(try ClaimedDelivery(row: row))
+            } catch {
+                let columns = row.makeRandomAccess()
+                guard let id = try? columns["delivery_id"].decode(UUID.self),
+                    let attempt = try? columns["delivery_attempt"].decode(Int.self)
+                else { throw error }
+                logger.error(
+                    "a delivery could not be read and is dead",
+                    metadata: ["longrun.delivery.id": "\(id.lowercasedText)"])
+                unreadable.append(
+                    DeliveryResult(
+                        deliveryID: id, attemptNumber: attempt, outcome: .dead,
+                        attempt: DeliveryAttempt(
+                            number: attempt, at: Date(), responseStatus: nil, responseExcerpt: nil,
+                            error: "the delivery could not be read: \(String("\(error)".prefix(500)))",
+                            latencyMilliseconds: 0)))
+            }
+        }
+        try await settleDeliveries(unreadable)
+        return claimed
     }
 
     /// Writes the attempts and the rows' new states; a row moves only if it still holds

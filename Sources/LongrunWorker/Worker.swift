@@ -45,8 +45,15 @@ public final class Worker: Service {
     }
 
     public func run() async throws {
-        try await store.waitForSchema(poll: configuration.pollInterval) { message, detail in
-            logger.warning("\(message)", metadata: ["longrun.detail": "\(detail)"])
+        // SIGTERM while waiting for the schema ends the wait, and the service with it.
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await self.store.waitForSchema(poll: self.configuration.pollInterval) { message, detail in
+                    self.logger.warning("\(message)", metadata: ["longrun.detail": "\(detail)"])
+                }
+            }
+        } catch is CancellationError {
+            return
         }
         try await store.registerWorker(
             WorkerRecord(

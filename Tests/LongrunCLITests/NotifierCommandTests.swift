@@ -17,7 +17,8 @@ import Testing
                 try await database.withStore { store in
                     let tenant = try await store.ensureTenant(named: "acme")
                     let arguments = [
-                        "notifier", "--database-url", database.url, "--allow-private-callbacks", "--send-timeout", "2s",
+                        "notifier", "--database-url", database.url, "--allow-private-callbacks", "--send-timeout",
+                        "10s",
                     ]
                     let first = try LongrunProcess.start(arguments)
                     defer { first.stop() }
@@ -32,11 +33,11 @@ import Testing
 
                     let second = try LongrunProcess.start(arguments)
                     defer { second.stop() }
-                    let requests = try await receiver.waitFor { $0.count == 2 }
+                    let requests = try await receiver.waitFor(timeout: .seconds(60)) { $0.count == 2 }
                     #expect(requests[0].headers["webhook-id"] == requests[1].headers["webhook-id"])
                     #expect(requests[0].body == requests[1].body)
                     var delivery = try #require(try await store.deliveries(operationID: created.id).first)
-                    let deadline = ContinuousClock.now + .seconds(10)
+                    let deadline = ContinuousClock.now + .seconds(30)
                     while delivery.status != .delivered, ContinuousClock.now < deadline {
                         try await Task.sleep(for: .milliseconds(50))
                         delivery = try #require(try await store.deliveries(operationID: created.id).first)

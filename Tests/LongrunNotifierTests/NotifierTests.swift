@@ -1,11 +1,12 @@
 import Foundation
 import LongrunCore
-import LongrunNotifier
 import LongrunPostgres
 import LongrunTesting
 import Subprocess
 import Synchronization
 import Testing
+
+@testable import LongrunNotifier
 
 /// The notifier service on a real PostgreSQL, sending to a real receiver on loopback:
 /// both formats byte for byte, retries, stops, dead letters, timeouts, redirects, the
@@ -292,4 +293,34 @@ import Testing
         Webhook(sys.argv[1]).verify(sys.stdin.buffer.read(), json.loads(sys.argv[2]))
         print("verified")
         """#
+}
+
+/// The pieces of a send that the loopback tests cannot reach: pinning a plain-HTTP URL
+/// to the address the guard judged, and the send timeout over the whole exchange.
+struct WebhookSenderTests {
+    @Test(arguments: [
+        ("http://hooks.example.com/done?x=1", "203.0.113.9", "http://203.0.113.9/done?x=1", "hooks.example.com"),
+        ("http://hooks.example.com:8443/a", "203.0.113.9", "http://203.0.113.9:8443/a", "hooks.example.com:8443"),
+        ("http://hooks.example.com/", "2001:db8::7", "http://[2001:db8::7]/", "hooks.example.com"),
+        ("http://[2001:db8::1]:81/b", "2001:db8::1", "http://[2001:db8::1]:81/b", "[2001:db8::1]:81"),
+    ])
+    func aPlainHTTPSendConnectsToTheJudgedAddressAndKeepsTheName(
+        url: String, address: String, pinned: String, host: String
+    ) throws {
+        let components = try #require(URLComponents(string: url))
+        #expect(WebhookSender.pinned(components, to: address).string == pinned)
+        #expect(WebhookSender.authority(of: components) == host)
+    }
+
+    @Test func theTimeoutBoundsTheWholeExchange() async throws {
+        let started = ContinuousClock.now
+        await #expect(throws: WebhookSender.SendTimedOut.self) {
+            try await WebhookSender.within(.milliseconds(200)) {
+                try await Task.sleep(for: .seconds(30))
+                return 1
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(try await WebhookSender.within(.seconds(5)) { 7 } == 7)
+    }
 }
