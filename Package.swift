@@ -111,12 +111,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "LongrunClient", dependencies: ["LongrunCore"], swiftSettings: swiftSettings),
+        // The Swift client of the API: submit, get, list, cancel, delete, logs, wait, events.
+        .target(
+            name: "LongrunClient",
+            dependencies: [
+                "LongrunCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `longrun`: flags, environment, and the ServiceGroup. Wiring only.
         .executableTarget(
             name: "LongrunCLI",
             dependencies: [
                 "LongrunAPI",
+                "LongrunClient",
                 "LongrunCore",
                 "LongrunLocalPostgres",
                 "LongrunNotifier",
@@ -174,6 +185,20 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
+            name: "LongrunClientTests",
+            dependencies: [
+                "LongrunAPI",
+                "LongrunClient",
+                "LongrunCore",
+                "LongrunPostgres",
+                "LongrunTesting",
+                "LongrunWorker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "LongrunNotifierTests",
             dependencies: [
                 "LongrunCore",
@@ -201,6 +226,7 @@ let package = Package(
             name: "LongrunAPITests",
             dependencies: [
                 "LongrunAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "LongrunCore",
                 "LongrunLocalPostgres",
                 "LongrunPostgres",

@@ -33,11 +33,16 @@ public struct APIConfiguration: Sendable {
     public var idempotencyKeyLifetime: Duration
     /// How long `/readyz` waits for the database before calling it unreachable.
     public var readinessTimeout: Duration
+    /// Long polls and event streams this node holds at once; past it they answer 503.
+    public var maxWatchers: Int
+    /// An idle event stream sends a comment this often, so proxies keep it open.
+    public var eventHeartbeat: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, authentication: Authentication = .apiKeys,
         allowPrivateCallbacks: Bool = false, mounts: [KindMount] = [], bodyLimit: Int = 1 << 20,
-        idempotencyKeyLifetime: Duration = .seconds(24 * 3600), readinessTimeout: Duration = .seconds(2)
+        idempotencyKeyLifetime: Duration = .seconds(24 * 3600), readinessTimeout: Duration = .seconds(2),
+        maxWatchers: Int = 10_000, eventHeartbeat: Duration = .seconds(15)
     ) {
         self.host = host
         self.port = port
@@ -47,5 +52,7 @@ public struct APIConfiguration: Sendable {
         self.bodyLimit = bodyLimit
         self.idempotencyKeyLifetime = idempotencyKeyLifetime
         self.readinessTimeout = readinessTimeout
+        self.maxWatchers = maxWatchers
+        self.eventHeartbeat = eventHeartbeat
     }
 }

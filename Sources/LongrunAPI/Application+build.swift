@@ -5,9 +5,9 @@ import ServiceLifecycle
 
 /// Builds an API node, for the `longrun` executable and for tests alike, so tests run
 /// the graph the binary runs. `services` run inside the node (the store's notification
-/// publisher); `metrics` renders `/metrics` (the Prometheus text of the process's
+/// publisher), beside the node's change feed (its one LISTEN for long polls and streams); `metrics` renders `/metrics` (the Prometheus text of the process's
 /// registry); `routes` collects what was registered (tests compare it with the OpenAPI
-/// document); `onServerRunning` learns the bound port (useful with port 0).
+/// document); `changeFeed` is the node's feed when a test watches it; `onServerRunning` learns the bound port (useful with port 0).
 public func buildAPI(
     configuration: APIConfiguration,
     store: some OperationStore,
@@ -15,6 +15,7 @@ public func buildAPI(
     services: [any Service] = [],
     metrics: @escaping @Sendable () -> String = { "" },
     routes table: RouteTable = RouteTable(),
+    changeFeed: ChangeFeed? = nil,
     logger: Logger,
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
@@ -47,13 +48,14 @@ public func buildAPI(
     }
     let authenticated = router.group()
         .add(middleware: AuthenticationMiddleware(store: store, mode: configuration.authentication))
-    OperationRoutes(store: store, registry: registry, configuration: configuration)
+    let feed = changeFeed ?? ChangeFeed(source: store, limit: configuration.maxWatchers, logger: logger)
+    OperationRoutes(store: store, registry: registry, configuration: configuration, feed: feed)
         .register(on: authenticated, table: table)
 
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "longrun"),
-        services: services,
+        services: services + [feed],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )

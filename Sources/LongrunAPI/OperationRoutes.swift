@@ -5,12 +5,13 @@ import LongrunCore
 import Metrics
 
 /// The operations API of the contract: create (also through kind routes), read, list,
-/// cancel, delete, logs and deliveries. Every route acts for the request's tenant;
+/// long poll, event stream, cancel, delete, logs and deliveries. Every route acts for the request's tenant;
 /// another tenant's operation is answered exactly like a missing one.
 struct OperationRoutes<Store: OperationStore>: Sendable {
     let store: Store
     let registry: HandlerRegistry
     let configuration: APIConfiguration
+    let feed: ChangeFeed
 
     func register(on group: RouterGroup<APIRequestContext>, table: RouteTable) {
         func on(
@@ -34,6 +35,8 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
         on(.delete, "/v1/operations/{id}") { request, context in try await delete(request, context: context) }
         on(.post, "/v1/operations/{id}/cancel") { request, context in try await cancel(request, context: context) }
         on(.post, "/v1/operations/{id}:cancel") { request, context in try await cancel(request, context: context) }
+        on(.get, "/v1/operations/{id}/wait") { request, context in try await wait(request, context: context) }
+        on(.get, "/v1/operations/{id}/events") { request, context in try await events(request, context: context) }
         on(.get, "/v1/operations/{id}/logs") { request, context in
             let operation = try await find(request, context: context)
             let logs = try await store.logs(operationID: operation.id, after: nil)
@@ -128,7 +131,7 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
     // MARK: Read, list, cancel, delete
 
     /// The tenant's operation named by the path; 404 for a malformed id too.
-    private func find(_ request: Request, context: APIRequestContext) async throws -> OperationRecord {
+    func find(_ request: Request, context: APIRequestContext) async throws -> OperationRecord {
         let (tenantID, id) = try target(context)
         guard let operation = try await store.operation(id: id, tenantID: tenantID) else { throw notFound(context) }
         return operation
@@ -136,13 +139,13 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
 
     /// The request's tenant and the operation id of its path; a malformed id is a 404,
     /// exactly like an unknown one.
-    private func target(_ context: APIRequestContext) throws -> (tenantID: Int64, id: UUID) {
+    func target(_ context: APIRequestContext) throws -> (tenantID: Int64, id: UUID) {
         let tenant = try context.requireTenant()
         guard let id = context.parameters.get("id").flatMap({ UUID(uuidString: $0) }) else { throw notFound(context) }
         return (tenant.id, id)
     }
 
-    private func notFound(_ context: APIRequestContext) -> Problem {
+    func notFound(_ context: APIRequestContext) -> Problem {
         Problem(
             status: .notFound, title: "Not Found",
             detail: "There is no operation \(context.parameters.get("id") ?? "") for this API key."
@@ -253,7 +256,7 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
 
     /// How long a client should wait before polling again: a second for a young
     /// operation, growing with its age to at most 30 s; nothing once it is done.
-    private func retryAfter(_ operation: OperationRecord) -> HTTPFields {
+    func retryAfter(_ operation: OperationRecord) -> HTTPFields {
         guard !operation.done else { return [:] }
         let age = Date().timeIntervalSince(operation.createdAt)
         return [.retryAfter: String(min(30, max(1, Int(age / 10))))]

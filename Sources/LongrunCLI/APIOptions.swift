@@ -22,6 +22,9 @@ struct APIOptions: ParsableArguments {
     @Option(help: "How long an Idempotency-Key is kept (env: LONGRUN_IDEMPOTENCY_KEY_LIFETIME; default 24h).")
     var idempotencyKeyLifetime: DurationFlag?
 
+    @Option(help: "Long polls and event streams held at once, then 503 (env: LONGRUN_MAX_WATCHERS; default 10000).")
+    var maxWatchers: Int?
+
     /// The configuration from flags and environment; `developing` turns on what
     /// `longrun dev` defaults to (private callbacks allowed).
     func configuration(callbacks: CallbackOptions, developing: Bool = false) throws -> APIConfiguration {
@@ -30,6 +33,10 @@ struct APIOptions: ParsableArguments {
         let mounts =
             try Setting.list(mount, environment: "LONGRUN_MOUNT").map { $0.mount(requiresWebhook: false) }
             + (try Setting.list(mountAsync, environment: "LONGRUN_MOUNT_ASYNC").map { $0.mount(requiresWebhook: true) })
+        let maxWatchers = try Setting.resolve(maxWatchers, environment: "LONGRUN_MAX_WATCHERS", default: 10_000)
+        guard (1...1_000_000).contains(maxWatchers) else {
+            throw ValidationError("--max-watchers must be 1 to 1000000")
+        }
         return APIConfiguration(
             host: try Setting.resolve(host, environment: "LONGRUN_HOST", default: "127.0.0.1"),
             port: port,
@@ -39,7 +46,8 @@ struct APIOptions: ParsableArguments {
             idempotencyKeyLifetime: try Setting.resolve(
                 idempotencyKeyLifetime, environment: "LONGRUN_IDEMPOTENCY_KEY_LIFETIME",
                 default: DurationFlag(duration: .seconds(24 * 3600))
-            ).duration
+            ).duration,
+            maxWatchers: maxWatchers
         )
     }
 }

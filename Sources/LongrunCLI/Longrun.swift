@@ -13,7 +13,7 @@ struct Longrun: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, APICommand.self, WorkerCommand.self, NotifierCommand.self, AllCommand.self,
             DevCommand.self,
-            KeysCommand.self,
+            KeysCommand.self, OpsCommand.self,
         ]
     )
 

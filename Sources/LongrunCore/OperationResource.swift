@@ -91,7 +91,7 @@ public struct Timestamp: Encodable, Sendable {
         try container.encode(date.formatted(Self.style))
     }
 
-    static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+    public static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 }
 
 /// The one JSON spelling of everything Longrun sends (API answers, webhook bodies):

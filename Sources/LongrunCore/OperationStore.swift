@@ -2,7 +2,7 @@ import Foundation
 
 /// What the API node asks of the database, in domain words. `LongrunPostgres` holds the
 /// one implementation; the API never sees SQL.
-public protocol OperationStore: SchemaReadiness {
+public protocol OperationStore: SchemaReadiness, NotificationSource {
     func tenant(authenticatedBy key: APIKey) async throws -> Tenant?
     func ensureTenant(named name: String) async throws -> Tenant
 

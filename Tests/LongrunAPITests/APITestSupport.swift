@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -19,6 +20,10 @@ struct APIHarness: Sendable {
     let globex: String
     /// The routes the node registered.
     let routes: RouteTable
+    /// The node's change feed, to see how many waiters it holds.
+    let feed: ChangeFeed
+
+    var watchers: Int { feed.count }
 
     static func run(
         configuration: APIConfiguration = .init(allowPrivateCallbacks: true),
@@ -29,15 +34,17 @@ struct APIHarness: Sendable {
                 let acme = try await issueKey(store, tenant: "acme")
                 let globex = try await issueKey(store, tenant: "globex")
                 let routes = RouteTable()
+                let logger = Logger(label: "longrun.test.api")
+                let feed = ChangeFeed(source: store, limit: configuration.maxWatchers, logger: logger)
                 let app = try buildAPI(
                     configuration: configuration, store: store, registry: .demoKinds, services: [store.publisher],
-                    routes: routes, logger: Logger(label: "longrun.test.api")
+                    routes: routes, changeFeed: feed, logger: logger
                 )
                 try await app.test(.live) { client in
                     try await body(
                         APIHarness(
                             database: database, store: store, client: client, acme: acme, globex: globex,
-                            routes: routes
+                            routes: routes, feed: feed
                         )
                     )
                 }
@@ -72,6 +79,45 @@ struct APIHarness: Sendable {
             .post, "/v1/operations", json: #"{"kind":"demo.sleep","input":{"seconds":3600}\#(extra)}"#)
         guard response.status == .accepted else { throw TestSupportError("create answered \(response.status)") }
         return try response.json()["id"]?.stringValue ?? ""
+    }
+
+    /// Claims the operation as a worker would; its lease token.
+    func claim(_ id: UUID) async throws -> UUID {
+        let claimed = try await store.claim(
+            ClaimRequest(workerID: UUID(), slots: 1, queues: ["default"], kinds: ["demo.sleep"], lease: .seconds(60)))
+        guard let operation = claimed.first, operation.id == id else {
+            throw TestSupportError("the operation was not claimed")
+        }
+        return operation.leaseToken
+    }
+
+    /// Claims and completes the operation as a worker would.
+    func finish(_ id: UUID, result: JSONValue) async throws {
+        guard try await store.complete(id: id, leaseToken: try await claim(id), result: result) else {
+            throw TestSupportError("the completion did not take")
+        }
+    }
+
+    /// Runs `body` with a client that opens as many connections as requests in flight
+    /// (the test client sends one request at a time): for waits held concurrently and
+    /// streams read as they arrive.
+    func withConcurrentClient<Result: Sendable>(
+        _ body: @Sendable (ConcurrentClient) async throws -> Result
+    ) async throws -> Result {
+        try raiseOpenFileLimit(to: 8192)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 2000)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            guard let port = client.port else { throw TestSupportError("the test client has no port") }
+            let result = try await body(ConcurrentClient(http: http, base: "http://127.0.0.1:\(port)", key: acme))
+            try await http.shutdown()
+            return result
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
     }
 
     func operationCount() async throws -> Int {
@@ -109,5 +155,42 @@ extension JSONValue {
     var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
+    }
+}
+
+/// Plain requests to the node under test, each on a connection of its own when needed.
+struct ConcurrentClient: Sendable {
+    let http: HTTPClient
+    let base: String
+    let key: String
+
+    func request(_ path: String, headers: [String: String] = [:]) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: base + path)
+        request.headers.add(name: "authorization", value: "Bearer \(key)")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        return request
+    }
+
+    /// A GET, read to its end.
+    func get(
+        _ path: String, headers: [String: String] = [:]
+    ) async throws -> (status: Int, headers: [String: String], body: String) {
+        let response = try await http.execute(request(path, headers: headers), timeout: .seconds(90))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        var fields: [String: String] = [:]
+        for header in response.headers { fields[header.name.lowercased()] = header.value }
+        return (Int(response.status.code), fields, String(buffer: body))
+    }
+}
+
+/// Many sockets at once need more descriptors than some machines allow by default.
+func raiseOpenFileLimit(to wanted: rlim_t) throws {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+    guard limit.rlim_cur < wanted else { return }
+    limit.rlim_cur = min(wanted, limit.rlim_max)
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    guard limit.rlim_cur >= 2500 else {
+        throw TestSupportError("the open-file limit (\(limit.rlim_max)) is too low for this test; raise ulimit -n")
     }
 }

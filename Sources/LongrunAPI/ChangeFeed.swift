@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import LongrunCore
+import ServiceLifecycle
+import Synchronization
+
+/// An API node's one LISTEN on `longrun_changed`, fanned out to every long poll and event
+/// stream on the node: a waiter re-reads its operation when the feed says it changed,
+/// and never polls the table on its own. When the LISTEN connection is re-established,
+/// every waiter re-reads, since what changed meanwhile was not announced to anyone.
+///
+/// Watches are bounded: past `limit` the node refuses new ones (the routes answer 503)
+/// rather than holding more connections than it can serve.
+public final class ChangeFeed: Service, Sendable {
+    /// One waiter's registration; the feed rings it when its operation changes.
+    final class Watch: Sendable {
+        let operationID: UUID
+        fileprivate let doorbell = Doorbell()
+        private let closed = Atomic<Bool>(false)
+
+        fileprivate init(operationID: UUID) { self.operationID = operationID }
+
+        /// Returns when the operation may have changed, the watch was closed, or after `timeout`.
+        func wait(upTo timeout: Duration) async { await doorbell.wait(upTo: timeout) }
+
+        /// The node is shutting down: waiters answer with what they have.
+        var isClosed: Bool { closed.load(ordering: .relaxed) }
+
+        func close() {
+            closed.store(true, ordering: .relaxed)
+            doorbell.ring()
+        }
+    }
+
+    private struct Watchers {
+        var byOperation: [UUID: [ObjectIdentifier: Watch]] = [:]
+        var count = 0
+    }
+
+    private let source: any NotificationSource
+    let limit: Int
+    private let logger: Logger
+    private let watchers = Mutex(Watchers())
+
+    public init(source: any NotificationSource, limit: Int, logger: Logger) {
+        self.source = source
+        self.limit = limit
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await self.source.withNotifications(on: [.changed]) { notifications in
+                for await notification in notifications {
+                    switch notification {
+                    case .subscribed: self.ringAll()
+                    case .received(.changed, let ids): self.ring(ids.compactMap(UUID.init(uuidString:)))
+                    case .received: break
+                    }
+                }
+            }
+        }
+    }
+
+    /// Registers a waiter on `id`; nil when the node already serves `limit` of them.
+    func watch(_ id: UUID) -> Watch? {
+        let watch = Watch(operationID: id)
+        let added = watchers.withLock { watchers -> Bool in
+            guard watchers.count < limit else { return false }
+            watchers.byOperation[id, default: [:]][ObjectIdentifier(watch)] = watch
+            watchers.count += 1
+            return true
+        }
+        return added ? watch : nil
+    }
+
+    func end(_ watch: Watch) {
+        watchers.withLock { watchers in
+            guard watchers.byOperation[watch.operationID]?.removeValue(forKey: ObjectIdentifier(watch)) != nil
+            else { return }
+            watchers.count -= 1
+            if watchers.byOperation[watch.operationID]?.isEmpty == true {
+                watchers.byOperation[watch.operationID] = nil
+            }
+        }
+    }
+
+    /// Runs `body` with a watch on `id`, ended on every path; the watch is closed when the
+    /// server shuts down gracefully, so long polls and streams do not hold the shutdown.
+    /// Nil when the node is at its bound.
+    func withWatch<Result: Sendable>(
+        on id: UUID, _ body: (Watch) async throws -> Result
+    ) async throws -> Result? {
+        guard let watch = watch(id) else { return nil }
+        defer { end(watch) }
+        return try await withGracefulShutdownHandler {
+            try await body(watch)
+        } onGracefulShutdown: {
+            watch.close()
+        }
+    }
+
+    /// How many waiters the node holds now.
+    public var count: Int { watchers.withLock { $0.count } }
+
+    private func ring(_ ids: [UUID]) {
+        let rung = watchers.withLock { watchers in
+            ids.flatMap { watchers.byOperation[$0].map { Array($0.values) } ?? [] }
+        }
+        for watch in rung { watch.doorbell.ring() }
+    }
+
+    private func ringAll() {
+        let all = watchers.withLock { watchers in watchers.byOperation.values.flatMap(\.values) }
+        for watch in all { watch.doorbell.ring() }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LongrunCore
+import ServiceLifecycle
+
+/// The long poll and the event stream: both hold a watch on the node's change feed and
+/// re-read the operation only when the feed says it changed.
+extension OperationRoutes {
+    /// `GET …/wait?timeout=S`: the resource as soon as it is done, or after S seconds (30
+    /// by default, at most 60) as it is then, with `Retry-After`.
+    func wait(_ request: Request, context: APIRequestContext) async throws -> Response {
+        var timeout = Duration.seconds(30)
+        if let text = request.uri.queryParameters["timeout"] {
+            guard let seconds = Double(String(text)), seconds.isFinite, (0...60).contains(seconds) else {
+                throw Problem.invalid([.init(field: "timeout", message: "must be a number of seconds from 0 to 60")])
+            }
+            timeout = .milliseconds(Int64(seconds * 1000))
+        }
+        var operation = try await find(request, context: context)
+        if !operation.done {
+            let deadline = ContinuousClock.now + timeout
+            let (tenantID, id) = try target(context)
+            let waited = try await feed.withWatch(on: id) { watch in
+                // Read again once registered: a change between the first read and the
+                // registration was announced to nobody.
+                var current = operation
+                while true {
+                    guard let read = try await store.operation(id: id, tenantID: tenantID) else {
+                        throw notFound(context)
+                    }
+                    current = read
+                    let remaining = deadline - ContinuousClock.now
+                    if current.done || remaining <= .zero || watch.isClosed { return current }
+                    await watch.wait(upTo: remaining)
+                }
+            }
+            guard let waited else { throw Self.busy(feed) }
+            operation = waited
+        }
+        return try JSONResponse(headers: retryAfter(operation), body: OperationResource(operation: operation))
+            .response(from: request, context: context)
+    }
+
+    /// `GET …/events`: Server-Sent Events of the operation's status, progress and log
+    /// lines as they happen, then `done` and the end of the stream. Every event's id is
+    /// the stream's position (see ``EventCursor``), so `Last-Event-ID` resumes exactly.
+    func events(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let operation = try await find(request, context: context)
+        var start = EventCursor()
+        if let last = request.headers[.lastEventID] {
+            guard let cursor = EventCursor(last) else {
+                throw Problem.invalid([
+                    .init(field: "Last-Event-ID", message: "is not an event id this server gave out")
+                ])
+            }
+            start = cursor
+        }
+        guard let watch = feed.watch(operation.id) else { throw Self.busy(feed) }
+        let (tenantID, id) = try target(context)
+        let store = store
+        let feed = feed
+        let heartbeat = configuration.eventHeartbeat
+        let resumeFrom = start
+        let body = ResponseBody { writer in
+            defer { feed.end(watch) }
+            var cursor = resumeFrom
+            var lastWrite = ContinuousClock.now
+            try await withGracefulShutdownHandler {
+                while true {
+                    guard let current = try await store.operation(id: id, tenantID: tenantID) else { break }
+                    let logs = try await store.logs(operationID: id, after: cursor.logID)
+                    let events = cursor.advance(to: current, logs: logs)
+                    if !events.isEmpty {
+                        try await writer.write(ByteBuffer(string: events.joined()))
+                        lastWrite = .now
+                    }
+                    if current.done || watch.isClosed { break }
+                    if ContinuousClock.now - lastWrite >= heartbeat {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        lastWrite = .now
+                    }
+                    await watch.wait(upTo: heartbeat - (ContinuousClock.now - lastWrite))
+                }
+            } onGracefulShutdown: {
+                watch.close()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: body
+        )
+    }
+
+    static func busy(_ feed: ChangeFeed) -> Problem {
+        var problem = Problem(
+            status: .serviceUnavailable, title: "Too many waiters",
+            detail: "This node already holds \(feed.limit) long polls and event streams; try again shortly.")
+        problem.headers[.retryAfter] = "5"
+        return problem
+    }
+}
+
+extension HTTPField.Name {
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+}
