@@ -31,8 +31,9 @@ extension OperationRoutes {
                     }
                     current = read
                     let remaining = deadline - ContinuousClock.now
-                    if current.done || remaining <= .zero || watch.isClosed { return current }
+                    if current.done || remaining <= .zero { return current }
                     await watch.wait(upTo: remaining)
+                    if watch.isClosed { return current }
                 }
             }
             guard let waited else { throw Self.busy(feed) }
@@ -75,12 +76,14 @@ extension OperationRoutes {
                         try await writer.write(ByteBuffer(string: events.joined()))
                         lastWrite = .now
                     }
-                    if current.done || watch.isClosed { break }
+                    if current.done { break }
                     if ContinuousClock.now - lastWrite >= heartbeat {
                         try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                         lastWrite = .now
                     }
                     await watch.wait(upTo: heartbeat - (ContinuousClock.now - lastWrite))
+                    // Shutting down: end the stream where it is; the client resumes elsewhere.
+                    if watch.isClosed { break }
                 }
             } onGracefulShutdown: {
                 watch.close()

@@ -11,7 +11,10 @@ struct LongrunBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "longrun-bench",
         abstract: "Benchmarks of Longrun, each beside a baseline measured in the same run.",
-        subcommands: [CreateBenchmark.self, DrainBenchmark.self, LatencyBenchmark.self, WebhookBenchmark.self]
+        subcommands: [
+            CreateBenchmark.self, DrainBenchmark.self, LatencyBenchmark.self, WebhookBenchmark.self,
+            WaitBenchmark.self,
+        ]
     )
 }
 

@@ -65,7 +65,7 @@ struct DevCommand: AsyncParsableCommand {
                     )
                 )
             }
-            try await Services.run(services, logger: logger)
+            try await Services.run(services, shutdownLimit: try shutdown.limit(), logger: logger)
         } catch {
             try? await localServer?.stop()
             throw error

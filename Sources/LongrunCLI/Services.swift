@@ -59,15 +59,17 @@ enum Services {
         return services
     }
 
-    /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully.
-    static func run(_ services: [any Service], logger: Logger) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+    /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully. A
+    /// shutdown that outlasts `shutdownLimit` (the handlers' grace, and time to write what
+    /// they leave, e.g. with the database gone) is cut short by cancellation, so a
+    /// process told to stop always stops.
+    static func run(_ services: [any Service], shutdownLimit: Duration = .seconds(60), logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
-        try await group.run()
+        configuration.maximumGracefulShutdownDuration = shutdownLimit
+        try await ServiceGroup(configuration: configuration).run()
     }
 }

@@ -18,6 +18,10 @@ struct ShutdownOptions: ParsableArguments {
     @Option(help: "Time given to running handlers and sends at SIGTERM (env: LONGRUN_SHUTDOWN_GRACE; default 30s).")
     var shutdownGrace: DurationFlag?
 
+    /// How long a whole shutdown may take before it is cut short: the grace, then time
+    /// for cancelled handlers to stop and for releases to be written.
+    func limit() throws -> Duration { try grace() + .seconds(30) }
+
     func grace() throws -> Duration {
         try Setting.resolve(
             shutdownGrace, environment: "LONGRUN_SHUTDOWN_GRACE", default: DurationFlag(duration: .seconds(30))

@@ -15,7 +15,7 @@ struct WorkerCommand: AsyncParsableCommand {
             try Services.process(
                 databaseURL: try database.requiredURL(), worker: try Services.WorkerRole(worker, shutdown: shutdown),
                 logger: logger),
-            logger: logger
+            shutdownLimit: try shutdown.limit(), logger: logger
         )
     }
 }
@@ -35,7 +35,7 @@ struct NotifierCommand: AsyncParsableCommand {
             try Services.process(
                 databaseURL: try database.requiredURL(),
                 notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown), logger: logger),
-            logger: logger
+            shutdownLimit: try shutdown.limit(), logger: logger
         )
     }
 }
@@ -59,7 +59,7 @@ struct AllCommand: AsyncParsableCommand {
                 databaseURL: try database.requiredURL(), api: try api.configuration(callbacks: callbacks),
                 worker: try Services.WorkerRole(worker, shutdown: shutdown),
                 notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown), logger: logger),
-            logger: logger
+            shutdownLimit: try shutdown.limit(), logger: logger
         )
     }
 }

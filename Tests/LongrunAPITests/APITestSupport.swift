@@ -104,7 +104,10 @@ struct APIHarness: Sendable {
     func withConcurrentClient<Result: Sendable>(
         _ body: @Sendable (ConcurrentClient) async throws -> Result
     ) async throws -> Result {
-        try raiseOpenFileLimit(to: 8192)
+        let files = raiseOpenFileLimit(to: 8192)
+        guard files >= 2500 else {
+            throw TestSupportError("the open-file limit (\(files)) is too low for this test; raise ulimit -n")
+        }
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(
             idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 2000)
@@ -180,17 +183,5 @@ struct ConcurrentClient: Sendable {
         var fields: [String: String] = [:]
         for header in response.headers { fields[header.name.lowercased()] = header.value }
         return (Int(response.status.code), fields, String(buffer: body))
-    }
-}
-
-/// Many sockets at once need more descriptors than some machines allow by default.
-func raiseOpenFileLimit(to wanted: rlim_t) throws {
-    var limit = rlimit()
-    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
-    guard limit.rlim_cur < wanted else { return }
-    limit.rlim_cur = min(wanted, limit.rlim_max)
-    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    guard limit.rlim_cur >= 2500 else {
-        throw TestSupportError("the open-file limit (\(limit.rlim_max)) is too low for this test; raise ulimit -n")
     }
 }

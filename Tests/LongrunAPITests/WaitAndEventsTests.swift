@@ -35,8 +35,9 @@ import Testing
             let elapsed = ContinuousClock.now - finished
             #expect(response.status == .ok)
             #expect(try response.json()["status"] == .string("succeeded"))
-            // Loosely: a benchmark measures it tightly. Far below the 30 s timeout.
-            #expect(elapsed < .seconds(2), "\(elapsed)")
+            // Loosely (a benchmark measures it tightly): far below the 30 s timeout, so the
+            // finish woke the waiter, even on a machine busy with the rest of the suite.
+            #expect(elapsed < .seconds(10), "\(elapsed)")
         }
     }
 
@@ -118,12 +119,15 @@ import Testing
             let uuid = try #require(UUID(uuidString: id))
             try await api.withConcurrentClient { client in
                 try await withThrowingTaskGroup(of: String.self) { group in
-                    for _ in 0..<1000 {
-                        group.addTask { try await client.get("/v1/operations/\(id)/wait?timeout=60").body }
-                    }
-                    let deadline = ContinuousClock.now + .seconds(60)
-                    while api.watchers < 1000, ContinuousClock.now < deadline {
-                        try await Task.sleep(for: .milliseconds(50))
+                    // In steps of 100, so the connections open at a pace a busy machine keeps up with.
+                    let deadline = ContinuousClock.now + .seconds(90)
+                    for step in 1...10 {
+                        for _ in 0..<100 {
+                            group.addTask { try await client.get("/v1/operations/\(id)/wait?timeout=60").body }
+                        }
+                        while api.watchers < step * 100, ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
                     }
                     #expect(api.watchers == 1000)
                     let listening = try await api.database.count(
