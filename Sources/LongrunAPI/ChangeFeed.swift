@@ -20,8 +20,10 @@ public final class ChangeFeed: Service, Sendable {
 
         fileprivate init(operationID: UUID) { self.operationID = operationID }
 
-        /// Returns when the operation may have changed, the watch was closed, or after `timeout`.
-        func wait(upTo timeout: Duration) async { await doorbell.wait(upTo: timeout) }
+        /// Returns when the operation may have changed or the watch was closed (true), or
+        /// after `timeout` (false).
+        @discardableResult
+        func wait(upTo timeout: Duration) async -> Bool { await doorbell.wait(upTo: timeout) }
 
         /// The node is shutting down: waiters answer with what they have.
         var isClosed: Bool { closed.load(ordering: .relaxed) }
@@ -30,6 +32,21 @@ public final class ChangeFeed: Service, Sendable {
             closed.store(true, ordering: .relaxed)
             doorbell.ring()
         }
+    }
+
+    /// Ends its watch when released, whatever path the request took.
+    final class Lease: Sendable {
+        let feed: ChangeFeed
+        let watch: Watch
+
+        init(feed: ChangeFeed, watch: Watch) {
+            self.feed = feed
+            self.watch = watch
+        }
+
+        func end() { feed.end(watch) }
+
+        deinit { feed.end(watch) }
     }
 
     private struct Watchers {

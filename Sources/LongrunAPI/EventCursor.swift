@@ -30,9 +30,10 @@ struct EventCursor: Sendable, Hashable {
     /// The events that bring a client from here to `operation` with its new `logs`, in
     /// order (status, log lines, progress, then `done` once terminal), each carrying the
     /// cursor after it.
-    mutating func advance(to operation: OperationRecord, logs: [OperationLogEntry]) -> [String] {
+    /// With `operation` nil (more log lines to come), only the lines.
+    mutating func advance(to operation: OperationRecord?, logs: [OperationLogEntry]) -> [String] {
         var events: [String] = []
-        if operation.status.rawValue != status {
+        if let operation, operation.status.rawValue != status {
             status = operation.status.rawValue
             events.append(event("status", resource(operation)))
         }
@@ -44,6 +45,7 @@ struct EventCursor: Sendable, Hashable {
             ])
             events.append(event("log", Self.json(data)))
         }
+        guard let operation else { return events }
         let key = Self.progressKey(operation)
         if key != progress {
             progress = key
@@ -73,12 +75,15 @@ struct EventCursor: Sendable, Hashable {
 
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-    /// Nil until a progress or message was reported; 64-bit FNV-1a of the message, so
-    /// the id stays short whatever the message.
+    /// Nil until a progress, message or estimate was reported; 64-bit FNV-1a of the
+    /// message and the estimate, so the id stays short whatever the message.
     static func progressKey(_ operation: OperationRecord) -> String? {
-        guard operation.progress != nil || operation.message != nil else { return nil }
+        guard operation.progress != nil || operation.message != nil || operation.estimatedCompletion != nil else {
+            return nil
+        }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (operation.message ?? "").utf8 {
+        let estimate = operation.estimatedCompletion.map { "\($0.timeIntervalSince1970)" } ?? ""
+        for byte in ((operation.message ?? "") + "\u{0}" + estimate).utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         let hex = String(hash, radix: 16)

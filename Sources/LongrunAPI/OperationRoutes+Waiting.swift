@@ -58,30 +58,30 @@ extension OperationRoutes {
             start = cursor
         }
         guard let watch = feed.watch(operation.id) else { throw Self.busy(feed) }
+        // Ended by the body when it runs, and by the lease's release when it never does
+        // (a client gone before the head was written).
+        let lease = ChangeFeed.Lease(feed: feed, watch: watch)
         let (tenantID, id) = try target(context)
         let store = store
-        let feed = feed
         let heartbeat = configuration.eventHeartbeat
         let resumeFrom = start
         let body = ResponseBody { writer in
-            defer { feed.end(watch) }
+            defer { lease.end() }
             var cursor = resumeFrom
-            var lastWrite = ContinuousClock.now
             try await withGracefulShutdownHandler {
-                while true {
+                reading: while true {
                     guard let current = try await store.operation(id: id, tenantID: tenantID) else { break }
-                    let logs = try await store.logs(operationID: id, after: cursor.logID)
-                    let events = cursor.advance(to: current, logs: logs)
-                    if !events.isEmpty {
-                        try await writer.write(ByteBuffer(string: events.joined()))
-                        lastWrite = .now
-                    }
+                    // Log lines in pages, so a long log never sits in memory whole.
+                    let logs = try await store.logs(operationID: id, after: cursor.logID, limit: Self.logPage)
+                    let events = cursor.advance(to: logs.count == Self.logPage ? nil : current, logs: logs)
+                    if !events.isEmpty { try await writer.write(ByteBuffer(string: events.joined())) }
+                    if logs.count == Self.logPage { continue }
                     if current.done { break }
-                    if ContinuousClock.now - lastWrite >= heartbeat {
+                    // Idle: a comment per heartbeat, and a read only when the feed rings.
+                    while !(await watch.wait(upTo: heartbeat)) {
+                        if watch.isClosed { break reading }
                         try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                        lastWrite = .now
                     }
-                    await watch.wait(upTo: heartbeat - (ContinuousClock.now - lastWrite))
                     // Shutting down: end the stream where it is; the client resumes elsewhere.
                     if watch.isClosed { break }
                 }
@@ -96,6 +96,9 @@ extension OperationRoutes {
             body: body
         )
     }
+
+    /// Log lines read and sent at a time by an event stream.
+    static var logPage: Int { 500 }
 
     static func busy(_ feed: ChangeFeed) -> Problem {
         var problem = Problem(

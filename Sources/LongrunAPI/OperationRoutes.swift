@@ -39,7 +39,7 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
         on(.get, "/v1/operations/{id}/events") { request, context in try await events(request, context: context) }
         on(.get, "/v1/operations/{id}/logs") { request, context in
             let operation = try await find(request, context: context)
-            let logs = try await store.logs(operationID: operation.id, after: nil)
+            let logs = try await store.logs(operationID: operation.id, after: nil, limit: nil)
             return try JSONResponse(body: LogsBody(logs: logs.map(LogsBody.Line.init))).response(
                 from: request, context: context)
         }

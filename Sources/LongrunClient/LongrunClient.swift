@@ -180,8 +180,9 @@ public struct LongrunClient: Sendable {
                 pause = .seconds(1)
             } catch let error as LongrunClientError {
                 throw error
-            } catch is CancellationError {
-                throw CancellationError()
+            } catch  where !Self.worthRetrying(error) {
+                // Cancelled, or an event this client cannot read: trying again would not help.
+                throw error
             } catch {
                 // Dropped or refused for now: resume from the last event after a pause.
             }

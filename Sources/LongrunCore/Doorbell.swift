@@ -20,7 +20,10 @@ public final class Doorbell: Sendable {
         }
     }
 
-    public func wait(upTo timeout: Duration) async {
+    /// Returns true when rung (before or during the wait), false when the time ran out
+    /// or the waiting task was cancelled.
+    @discardableResult
+    public func wait(upTo timeout: Duration) async -> Bool {
         let sleeper: Task<Void, Never>? = state.withLock { state in
             if state.rung {
                 state.rung = false
@@ -30,15 +33,18 @@ public final class Doorbell: Sendable {
             state.sleeper = sleeper
             return sleeper
         }
-        guard let sleeper else { return }
+        guard let sleeper else { return true }
         await withTaskCancellationHandler {
             await sleeper.value
         } onCancel: {
             sleeper.cancel()
         }
-        state.withLock { state in
-            state.rung = false
-            state.sleeper = nil
+        return state.withLock { state in
+            defer {
+                state.rung = false
+                state.sleeper = nil
+            }
+            return state.rung
         }
     }
 }

@@ -14,7 +14,8 @@ public protocol OperationStore: SchemaReadiness, NotificationSource {
     func operations(tenantID: Int64, matching query: OperationQuery) async throws -> [OperationRecord]
     func cancelOperation(id: UUID, tenantID: Int64) async throws -> CancelOutcome
     func deleteOperation(id: UUID, tenantID: Int64) async throws -> DeleteOutcome
-    func logs(operationID: UUID, after afterID: Int64?) async throws -> [OperationLogEntry]
+    /// Log lines in the order written: after `afterID` when given, at most `limit` when given.
+    func logs(operationID: UUID, after afterID: Int64?, limit: Int?) async throws -> [OperationLogEntry]
     func deliveries(operationID: UUID) async throws -> [WebhookDelivery]
     /// Queues a dead, stopped or delivered delivery again, with the same id.
     func retryDelivery(id: UUID, operationID: UUID) async throws -> RetryDeliveryOutcome

@@ -208,7 +208,8 @@ public final class LocalPostgres: Sendable {
             "shared_buffers=128MB",
         ]
         if !options.durable {
-            settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+            // The test suite: every test has a database and pools of its own, all at once.
+            settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=1500"]
         }
         var lastError: LocalPostgresError?
         for _ in 1...3 {

@@ -9,7 +9,7 @@ extension PostgresStore {
     /// claimed operation gets a fresh lease token and expiry, and its attempt counts up.
     public func claim(_ request: ClaimRequest) async throws -> [ClaimedOperation] {
         guard request.slots > 0, !request.queues.isEmpty, !request.kinds.isEmpty else { return [] }
-        return try await client.query(
+        let claimed = try await client.query(
             """
             WITH picked AS (
                 -- Per queue, so each scan is an equality on the index's first column and
@@ -45,6 +45,9 @@ extension PostgresStore {
                 leaseToken: token, deadline: deadline, checkpoint: checkpoint
             )
         }
+        // Now running: waiters and event streams hear of it.
+        announce(changed: claimed.map(\.id))
+        return claimed
     }
 
     public func heartbeat(workerID: UUID, leaseTokens: [UUID], lease: Duration) async throws -> Set<UUID> {

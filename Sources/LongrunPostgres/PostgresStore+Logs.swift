@@ -30,13 +30,17 @@ extension PostgresStore {
         return OperationLogEntry(id: id, operationID: operation, at: at, level: level, message: text)
     }
 
-    /// An operation's log lines in the order written, those after `afterID` only when given.
-    public func logs(operationID: UUID, after afterID: Int64? = nil) async throws -> [OperationLogEntry] {
+    /// An operation's log lines in the order written, those after `afterID` only when given,
+    /// at most `limit` when given (`LIMIT NULL` is no limit).
+    public func logs(
+        operationID: UUID, after afterID: Int64? = nil, limit: Int? = nil
+    ) async throws -> [OperationLogEntry] {
         try await client.query(
             """
             SELECT id, operation_id, at, level, message FROM operation_logs
             WHERE operation_id = \(operationID) AND id > \(afterID ?? 0)
             ORDER BY id
+            LIMIT \(limit)
             """,
             logger: logger
         ).collect().map(OperationLogEntry.init(row:))

@@ -10,7 +10,8 @@ import LongrunPostgres
 import LongrunTesting
 import LongrunWorker
 
-/// An API node on a fresh database, served over real HTTP on loopback, with an API key
+/// An API node on a fresh database, served over real HTTP on loopback (AsyncHTTPClient,
+/// so concurrent requests really are concurrent), with an API key
 /// for the tenant `acme` (and one for `globex`, to try crossing tenants).
 struct APIHarness: Sendable {
     let database: TestDatabase
@@ -24,6 +25,17 @@ struct APIHarness: Sendable {
     let feed: ChangeFeed
 
     var watchers: Int { feed.count }
+
+    /// Returns once the node holds `count` long polls and streams.
+    func waitForWatchers(_ count: Int, timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while watchers < count {
+            guard ContinuousClock.now < deadline else {
+                throw TestSupportError("the node holds \(watchers) waiters, not \(count)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
 
     static func run(
         configuration: APIConfiguration = .init(allowPrivateCallbacks: true),
@@ -40,7 +52,7 @@ struct APIHarness: Sendable {
                     configuration: configuration, store: store, registry: .demoKinds, services: [store.publisher],
                     routes: routes, changeFeed: feed, logger: logger
                 )
-                try await app.test(.live) { client in
+                try await app.test(.ahc(.http)) { client in
                     try await body(
                         APIHarness(
                             database: database, store: store, client: client, acme: acme, globex: globex,

@@ -28,7 +28,7 @@ import Testing
             let id = try await api.createSleeper()
             let uuid = try #require(UUID(uuidString: id))
             async let waited = api.send(.get, "/v1/operations/\(id)/wait?timeout=30")
-            try await Task.sleep(for: .milliseconds(500))
+            try await api.waitForWatchers(1)
             let finished = ContinuousClock.now
             try await api.finish(uuid, result: .object(["ok": .bool(true)]))
             let response = try await waited
@@ -77,10 +77,10 @@ import Testing
     @Test func pastItsBoundTheNodeAnswers503WithRetryAfter() async throws {
         try await APIHarness.run(configuration: .init(allowPrivateCallbacks: true, maxWatchers: 1)) { api in
             let id = try await api.createSleeper()
+            let uuid = try #require(UUID(uuidString: id))
             try await api.withConcurrentClient { client in
-                async let holding = client.get("/v1/operations/\(id)/wait?timeout=3")
-                let deadline = ContinuousClock.now + .seconds(10)
-                while api.watchers < 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                async let holding = client.get("/v1/operations/\(id)/wait?timeout=60")
+                try await api.waitForWatchers(1)
                 for path in ["wait?timeout=1", "events"] {
                     let refused = try await client.get("/v1/operations/\(id)/\(path)")
                     #expect(refused.status == 503)
@@ -88,6 +88,7 @@ import Testing
                     #expect(refused.headers["content-type"] == "application/problem+json")
                     #expect(refused.body.contains("Too many waiters"))
                 }
+                try await api.finish(uuid, result: .emptyObject)
                 #expect(try await holding.status == 200)
             }
             // The slot is free again.
@@ -100,16 +101,19 @@ import Testing
             let id = try await api.createSleeper()
             let uuid = try #require(UUID(uuidString: id))
             async let waited = api.send(.get, "/v1/operations/\(id)/wait?timeout=30")
-            try await Task.sleep(for: .milliseconds(500))
+            try await api.waitForWatchers(1)
             let killed = try await api.database.count(
                 """
                 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                 WHERE datname = current_database() AND query ILIKE 'LISTEN%'
                 """)
             #expect(killed == 1)
+            let finished = ContinuousClock.now
             try await api.finish(uuid, result: .emptyObject)
             let response = try await waited
             #expect(try response.json()["status"] == .string("succeeded"))
+            // Woken by the reconnected LISTEN, not by the 30 s timeout.
+            #expect(ContinuousClock.now - finished < .seconds(10))
         }
     }
 
@@ -150,8 +154,8 @@ import Testing
     }
 
     @Test func eventsStreamStatusProgressAndLogsThenDoneAndResumeExactly() async throws {
-        let configuration = APIConfiguration(allowPrivateCallbacks: true, eventHeartbeat: .milliseconds(200))
-        try await APIHarness.run(configuration: configuration) { api in
+        // The default heartbeat (15 s): every change must arrive through the feed.
+        try await APIHarness.run { api in
             let id = try await api.createSleeper()
             let uuid = try #require(UUID(uuidString: id))
             let text = try await api.withConcurrentClient { client in
@@ -161,20 +165,25 @@ import Testing
                 #expect(response.headers.first(name: "content-type") == "text/event-stream")
                 var text = ""
                 var step = 0
+                var token: UUID?
+                var claimed = ContinuousClock.now
                 for try await chunk in response.body {
                     text += String(buffer: chunk)
                     // Each change is made once the stream has shown the one before.
                     if step == 0, text.contains(#""status":"pending""#) {
                         step = 1
-                        let token = try await api.claim(uuid)
-                        try await Task.sleep(for: .milliseconds(300))
+                        token = try await api.claim(uuid)
+                        claimed = .now
+                    } else if step == 1, text.contains(#""status":"running""#), let token {
+                        step = 2
+                        #expect(ContinuousClock.now - claimed < .seconds(10), "the claim was announced")
                         _ = try await api.store.record([
                             ProgressReport(
                                 operationID: uuid, leaseToken: token, progress: 50, message: "half way",
                                 logs: [.init(.info, "half way"), .init(.warning, "disk slow")])
                         ])
-                        // Idle for longer than the heartbeat before the finish.
-                        try await Task.sleep(for: .milliseconds(600))
+                    } else if step == 2, text.contains("disk slow"), text.contains(#""progress":50"#), let token {
+                        step = 3
                         _ = try await api.store.complete(
                             id: uuid, leaseToken: token, result: .object(["n": .integer(1)]))
                     }
@@ -190,7 +199,6 @@ import Testing
             let logMessages = events.filter { $0.name == "log" }.compactMap { Self.field("message", of: $0) }
             #expect(logMessages == ["half way", "disk slow"])
             #expect(events.contains { $0.name == "progress" && Self.field("message", of: $0) == "half way" })
-            #expect(text.contains(": keep-alive"))
             // Every event moves the position, but `done`, which closes the stream where it is.
             #expect(Set(events.dropLast().map(\.id)).count == events.count - 1)
 
@@ -200,7 +208,9 @@ import Testing
                 .get, "/v1/operations/\(id)/events", headers: [.lastEventID: events[firstLog].id])
             let rest = ServerSentEvent.parse(String(buffer: resumed.body))
             #expect(rest.filter { $0.name == "log" }.compactMap { Self.field("message", of: $0) } == ["disk slow"])
-            #expect(rest.filter { $0.name == "status" }.compactMap { Self.field("status", of: $0) } == ["succeeded"])
+            #expect(
+                rest.filter { $0.name == "status" }.compactMap { Self.field("status", of: $0) } == ["succeeded"],
+                "resumed at \(events[firstLog].id): \(String(buffer: resumed.body))")
             #expect(rest.last?.name == "done")
             // Resumed at the end: only the closing `done`.
             let atEnd = try await api.send(
@@ -210,6 +220,22 @@ import Testing
             let bad = try await api.send(.get, "/v1/operations/\(id)/events", headers: [.lastEventID: "junk"])
             #expect(bad.status == .badRequest)
             #expect(try bad.problem().fields == ["Last-Event-ID"])
+        }
+    }
+
+    @Test func anIdleStreamSendsKeepAliveComments() async throws {
+        let configuration = APIConfiguration(allowPrivateCallbacks: true, eventHeartbeat: .milliseconds(200))
+        try await APIHarness.run(configuration: configuration) { api in
+            let id = try await api.createSleeper()
+            let text = try await api.withConcurrentClient { client in
+                async let streamed = client.get("/v1/operations/\(id)/events")
+                try await api.waitForWatchers(1)
+                try await Task.sleep(for: .milliseconds(700))
+                try await api.send(.post, "/v1/operations/\(id)/cancel")
+                return try await streamed.body
+            }
+            #expect(text.components(separatedBy: ": keep-alive").count >= 3, "\(text)")
+            #expect(ServerSentEvent.parse(text).last?.name == "done")
         }
     }
 

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import LongrunAPI
-import LongrunClient
 import LongrunCore
 import LongrunPostgres
 import LongrunTesting
@@ -9,6 +8,8 @@ import LongrunWorker
 import ServiceLifecycle
 import Synchronization
 import Testing
+
+@testable import LongrunClient
 
 /// The Swift client against a live API node and worker on a real PostgreSQL: every call.
 @Suite(.timeLimit(.minutes(3))) struct ClientTests {
@@ -115,6 +116,26 @@ import Testing
             let finished = try await node.client.wait(created.id)
             #expect(finished.status == .succeeded)
         }
+    }
+}
+
+/// The SSE reader, fed the way a network feeds it: cut anywhere.
+struct EventStreamParserTests {
+    @Test func eventsCutAtEveryByteReadTheSame() {
+        let text =
+            "id: 1.pending.-\nevent: status\ndata: {\"a\":1}\n\n: keep-alive\n\nid: 2.x.-\r\nevent: log\r\ndata: one\ndata: two\n\n"
+        let bytes = Array(text.utf8)
+        let expected = [
+            EventStreamParser.Event(id: "1.pending.-", name: "status", data: #"{"a":1}"#),
+            EventStreamParser.Event(id: "2.x.-", name: "log", data: "one\ntwo"),
+        ]
+        for cut in 0...bytes.count {
+            var parser = EventStreamParser()
+            let events = parser.feed(Array(bytes[..<cut])) + parser.feed(Array(bytes[cut...]))
+            #expect(events == expected, "cut at \(cut)")
+        }
+        var bytewise = EventStreamParser()
+        #expect(bytes.flatMap { bytewise.feed([$0]) } == expected)
     }
 }
 

@@ -129,10 +129,11 @@ import Testing
     }
 
     @Test func aSlowReceiverHitsTheTimeoutAndIsTriedAgain() async throws {
-        let answer: WebhookReceiver.Script = { _, attempt in attempt == 1 ? .init(status: 200, delay: .seconds(5)) : .ok
+        let answer: WebhookReceiver.Script = { _, attempt in
+            attempt == 1 ? .init(status: 200, delay: .seconds(12)) : .ok
         }
         try await NotifierHarness.with(
-            configurations: [.fast(retries: Array(repeating: .milliseconds(50), count: 5), sendTimeout: .seconds(1))],
+            configurations: [.fast(retries: Array(repeating: .milliseconds(50), count: 5), sendTimeout: .seconds(3))],
             answer: answer
         ) { harness, _ in
             let id = try await harness.succeeded()
