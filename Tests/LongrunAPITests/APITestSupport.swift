@@ -10,8 +10,7 @@ import LongrunPostgres
 import LongrunTesting
 import LongrunWorker
 
-/// An API node on a fresh database, served over real HTTP on loopback (AsyncHTTPClient,
-/// so concurrent requests really are concurrent), with an API key
+/// An API node on a fresh database, served over real HTTP on loopback, with an API key
 /// for the tenant `acme` (and one for `globex`, to try crossing tenants).
 struct APIHarness: Sendable {
     let database: TestDatabase
@@ -52,7 +51,7 @@ struct APIHarness: Sendable {
                     configuration: configuration, store: store, registry: .demoKinds, services: [store.publisher],
                     routes: routes, changeFeed: feed, logger: logger
                 )
-                try await app.test(.ahc(.http)) { client in
+                try await app.test(.live) { client in
                     try await body(
                         APIHarness(
                             database: database, store: store, client: client, acme: acme, globex: globex,

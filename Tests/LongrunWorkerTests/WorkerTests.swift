@@ -110,8 +110,9 @@ import Testing
     @Test func theDeadlineCancelsTheHandlerAndFailsTheOperation() async throws {
         let probe = Probe()
         try await WorkerHarness.with(registry: .testKinds(probe)) { harness, _ in
-            // Long enough to start on a busy machine; the handler then runs until cancelled.
-            let id = try await harness.create(Cancellable.kind, deadline: Date(timeIntervalSinceNow: 3))
+            // Long enough to start on a machine busy with the rest of the suite; the handler
+            // then runs until cancelled.
+            let id = try await harness.create(Cancellable.kind, deadline: Date(timeIntervalSinceNow: 8))
             try await probe.waitFor { $0.started.contains(id) }
             let done = try await harness.waitUntilDone(id)
             #expect(done.status == .failed && done.error?.code == .deadlineExceeded)
