@@ -82,18 +82,23 @@ struct DrainBenchmark: AsyncParsableCommand {
     }
 
     private func startWorker(url: String) throws -> Process {
-        let worker = Process()
-        worker.executableURL = try siblingExecutable("longrun")
-        worker.arguments = ["worker", "--concurrency", "\(concurrency)", "--poll-interval", "1s"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = url
-        environment["LONGRUN_LOG_LEVEL"] = "warning"
-        worker.environment = environment
-        worker.standardInput = FileHandle.nullDevice
-        worker.standardOutput = FileHandle.nullDevice
-        try worker.run()
-        return worker
+        try startLongrun(["worker", "--concurrency", "\(concurrency)", "--poll-interval", "1s"], databaseURL: url)
     }
+}
+
+/// Starts the sibling `longrun` with `arguments` on `databaseURL`, quiet but for warnings.
+func startLongrun(_ arguments: [String], databaseURL: String) throws -> Process {
+    let process = Process()
+    process.executableURL = try siblingExecutable("longrun")
+    process.arguments = arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["DATABASE_URL"] = databaseURL
+    environment["LONGRUN_LOG_LEVEL"] = "warning"
+    process.environment = environment
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    return process
 }
 
 /// A binary built beside this one (`swift build -c release` builds them together).

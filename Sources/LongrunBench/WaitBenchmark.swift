@@ -126,16 +126,8 @@ struct WaitBenchmark: AsyncParsableCommand {
     /// of pending operations (megabytes).
     private func memory(url: String, key: String, http: HTTPClient, logger: Logger) async throws -> (Double, Double) {
         let port = try freeLoopbackPort()
-        let node = Process()
-        node.executableURL = try siblingExecutable("longrun")
-        node.arguments = ["api", "--port", "\(port)", "--max-watchers", "\(streams + 10)"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = url
-        environment["LONGRUN_LOG_LEVEL"] = "warning"
-        node.environment = environment
-        node.standardInput = FileHandle.nullDevice
-        node.standardOutput = FileHandle.nullDevice
-        try node.run()
+        let node = try startLongrun(
+            ["api", "--port", "\(port)", "--max-watchers", "\(streams + 10)"], databaseURL: url)
         defer {
             // Stopped while its database is still up, and waited for, so nothing outlives the run.
             node.terminate()
