@@ -14,7 +14,8 @@ public func withPostgresClient<Result: Sendable>(
     // may, harmlessly (the lease waits); failures still reach the caller as errors.
     var backgroundLogger = logger
     backgroundLogger.logLevel = max(logger.logLevel, .error)
-    let client = PostgresClient(configuration: try .init(url: url), backgroundLogger: backgroundLogger)
+    let client = PostgresClient(
+        configuration: try DatabaseURL(url).clientConfiguration, backgroundLogger: backgroundLogger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await client.run() }
         defer { group.cancelAll() }
@@ -29,6 +30,6 @@ public func withPostgresStore<Result: Sendable>(
     _ body: @Sendable (PostgresStore) async throws -> Result
 ) async throws -> Result {
     try await withPostgresClient(url: url, logger: logger) { client in
-        try await body(try PostgresStore(client: client, logger: logger))
+        try await body(try PostgresStore(client: client, url: try DatabaseURL(url), logger: logger))
     }
 }

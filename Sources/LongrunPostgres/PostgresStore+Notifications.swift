@@ -26,14 +26,22 @@ extension PostgresStore {
         while !Task.isCancelled {
             let connected = ContinuousClock.now
             do {
-                try await client.withConnection { connection in
+                // A connection of its own, not a pooled lease: PostgresNIO 1.33's pool,
+                // handed back a connection the server had just terminated, was seen to
+                // leave the next caller waiting for ever (a killed LISTEN hung the node).
+                let connection = try await url.connect(logger: logger)
+                do {
                     try await subscribe(connection, to: Array(channels), into: continuation)
+                } catch {
+                    try? await connection.close()
+                    throw error
                 }
+                try? await connection.close()
             } catch {
                 if Task.isCancelled { break }
                 logger.warning(
                     "the LISTEN connection failed; reconnecting",
-                    metadata: ["longrun.error": "\(error)", "longrun.retry_in": "\(pause)"]
+                    metadata: ["longrun.error": "\(String(reflecting: error))", "longrun.retry_in": "\(pause)"]
                 )
             }
             // Back off while connecting keeps failing; a connection that lived a while

@@ -10,13 +10,17 @@ import ServiceLifecycle
 /// service in its ServiceGroup, so the pool starts before and stops after its users.
 public struct PostgresStore: Sendable {
     let client: PostgresClient
+    /// Where the store opens its LISTEN connection, outside the pool.
+    let url: DatabaseURL
     let logger: Logger
     let migrator: Migrator
     /// Sends the store's wake-ups after commits; run it in the process's ServiceGroup.
     public let publisher: NotificationPublisher
 
-    public init(client: PostgresClient, logger: Logger) throws(LongrunError) {
+    /// A store on `client`, a pool to `url`.
+    public init(client: PostgresClient, url: DatabaseURL, logger: Logger) throws(LongrunError) {
         self.client = client
+        self.url = url
         self.logger = logger
         self.migrator = try Migrator(client: client, logger: logger)
         self.publisher = NotificationPublisher(client: client, logger: logger)
@@ -31,10 +35,11 @@ extension PostgresStore {
     ) throws
         -> (store: PostgresStore, pool: any Service)
     {
-        var configuration = try PostgresClient.Configuration(url: url)
+        let parsed = try DatabaseURL(url)
+        var configuration = parsed.clientConfiguration
         configuration.options.maximumConnections = maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        return (try PostgresStore(client: client, logger: logger), client)
+        return (try PostgresStore(client: client, url: parsed, logger: logger), client)
     }
 
     /// Applies the bundled migrations that are pending; see ``Migrator``.

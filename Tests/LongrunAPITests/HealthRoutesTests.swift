@@ -59,7 +59,7 @@ import Testing
         // Nothing listens on a port we just saw free.
         let url = "postgres://postgres:x@127.0.0.1:\(try freeLoopbackPort())/none?sslmode=disable"
         try await withPostgresClient(url: url, logger: logger) { client in
-            let store = try PostgresStore(client: client, logger: logger)
+            let store = try PostgresStore(client: client, url: try DatabaseURL(url), logger: logger)
             let app = try buildAPI(
                 configuration: .init(readinessTimeout: .milliseconds(300)), store: store, registry: .demoKinds,
                 logger: logger)

@@ -96,11 +96,7 @@ import Testing
         }
     }
 
-    // Disabled: twice the whole suite hung while this test ran (every stuck test waiting, no
-    // database connection open, the machine idle) after it terminated the node's LISTEN
-    // backend. Until the cause is found, it runs only on request.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["LONGRUN_TEST_LISTEN_KILL"] == "1"))
-    func aWaiterStillWakesWhenTheListenConnectionIsKilled() async throws {
+    @Test func aWaiterStillWakesWhenTheListenConnectionIsKilled() async throws {
         try await APIHarness.run { api in
             let id = try await api.createSleeper()
             let uuid = try #require(UUID(uuidString: id))
