@@ -23,16 +23,9 @@ public func buildAPI(
     // Outermost first: metrics see every answer, problems included.
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware(routes: table))
-    HealthRoutes(readiness: store, timeout: configuration.readinessTimeout, logger: logger).register(
-        on: router, table: table)
-    router.get("metrics") { _, _ in
-        Response(
-            status: .ok,
-            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: metrics()))
-        )
-    }
-    table.add(.get, "/metrics")
+    registerStatusRoutes(
+        on: router, table: table, readiness: store, timeout: configuration.readinessTimeout, metrics: metrics,
+        logger: logger)
     let document = try OpenAPIDocument.render(mounts: configuration.mounts)
     router.get("openapi.yaml") { _, _ in
         Response(
@@ -59,4 +52,44 @@ public func buildAPI(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
+}
+
+/// A worker's or notifier's own small HTTP server: `/healthz`, `/readyz` and `/metrics`
+/// as an API node serves them, so orchestrators probe and scrape every process alike.
+public func buildStatusServer(
+    host: String,
+    port: Int,
+    readiness: some SchemaReadiness,
+    readinessTimeout: Duration = .seconds(2),
+    metrics: @escaping @Sendable () -> String,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router(context: APIRequestContext.self)
+    let table = RouteTable()
+    router.add(middleware: ProblemMiddleware(routes: table))
+    registerStatusRoutes(
+        on: router, table: table, readiness: readiness, timeout: readinessTimeout, metrics: metrics,
+        logger: logger)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: "longrun"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        logger: logger
+    )
+}
+
+private func registerStatusRoutes(
+    on router: Router<some RequestContext>, table: RouteTable, readiness: some SchemaReadiness, timeout: Duration,
+    metrics: @escaping @Sendable () -> String, logger: Logger
+) {
+    HealthRoutes(readiness: readiness, timeout: timeout, logger: logger).register(on: router, table: table)
+    router.get("metrics") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: metrics()))
+        )
+    }
+    table.add(.get, "/metrics")
 }

@@ -26,12 +26,19 @@ enum Services {
         }
     }
 
+    /// Where a worker or notifier serves its health and metrics.
+    struct StatusEndpoint {
+        var host: String
+        var port: Int
+    }
+
     /// An API node, a worker, a notifier, or all of them (`longrun all`), on one pool.
     static func process(
         databaseURL: String,
         api: APIConfiguration? = nil,
         worker: WorkerRole? = nil,
         notifier: NotifierConfiguration? = nil,
+        status: StatusEndpoint? = nil,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> [any Service] {
@@ -55,6 +62,12 @@ enum Services {
         }
         if let notifier {
             services.append(Notifier(store: store, configuration: notifier, logger: logger))
+        }
+        if let status {
+            services.append(
+                buildStatusServer(
+                    host: status.host, port: status.port, readiness: store,
+                    metrics: { PrometheusMetricsFactory.defaultRegistry.emitToString() }, logger: logger))
         }
         return services
     }

@@ -8,13 +8,14 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var worker: WorkerOptions
     @OptionGroup var shutdown: ShutdownOptions
+    @OptionGroup var status: StatusOptions
 
     func run() async throws {
         let logger = Logger(label: "longrun.worker")
         try await Services.run(
             try Services.process(
                 databaseURL: try database.requiredURL(), worker: try Services.WorkerRole(worker, shutdown: shutdown),
-                logger: logger),
+                status: try status.endpoint(), logger: logger),
             shutdownLimit: try shutdown.limit(), logger: logger
         )
     }
@@ -28,13 +29,15 @@ struct NotifierCommand: AsyncParsableCommand {
     @OptionGroup var notifier: NotifierOptions
     @OptionGroup var callbacks: CallbackOptions
     @OptionGroup var shutdown: ShutdownOptions
+    @OptionGroup var status: StatusOptions
 
     func run() async throws {
         let logger = Logger(label: "longrun.notifier")
         try await Services.run(
             try Services.process(
                 databaseURL: try database.requiredURL(),
-                notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown), logger: logger),
+                notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown),
+                status: try status.endpoint(), logger: logger),
             shutdownLimit: try shutdown.limit(), logger: logger
         )
     }
