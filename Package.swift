@@ -239,6 +239,20 @@ let package = Package(
             ],
             swiftSettings: testSwiftSettings
         ),
+        // The fleet as real processes, through scripts/cluster.
+        .testTarget(
+            name: "LongrunClusterTests",
+            dependencies: [
+                "LongrunCLI",
+                "LongrunClient",
+                "LongrunCore",
+                "LongrunLocalPostgres",
+                "LongrunTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: testSwiftSettings
+        ),
         .testTarget(
             name: "LongrunCLITests",
             dependencies: [

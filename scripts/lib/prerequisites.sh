@@ -36,3 +36,29 @@ require_postgres_server() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
   # Debian's package starts a cluster of its own on port 5432; Longrun never uses it.
 }
+
+# nginx, the balancer of scripts/cluster, from Debian's packages when missing. Debian's
+# package would start a server of its own on port 80; a policy-rc.d keeps it from starting.
+require_nginx() {
+  if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
+    return
+  fi
+  echo "nginx is missing; installing Debian's nginx package (the balancer of scripts/cluster)" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "error: run as root (or install sudo) so that apt-get can install nginx" >&2
+      exit 1
+    fi
+  fi
+  local policy=/usr/sbin/policy-rc.d placed=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+    placed=yes
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null 2>&1 \
+    || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx >/dev/null
+  if [ -n "$placed" ]; then $sudo rm -f "$policy"; fi
+}
