@@ -12,7 +12,8 @@ struct APICommand: AsyncParsableCommand {
         let logger = Logger(label: "longrun.api")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(), api: try api.configuration(callbacks: callbacks),
+                databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                api: try api.configuration(callbacks: callbacks),
                 logger: logger),
             logger: logger
         )

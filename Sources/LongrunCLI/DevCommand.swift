@@ -46,7 +46,8 @@ struct DevCommand: AsyncParsableCommand {
                 return try await IssuedKey.create(tenant: "dev", store: store)
             }
             let services = try Services.process(
-                databaseURL: databaseURL, api: apiConfiguration, worker: workerRole, notifier: notifierConfiguration,
+                databaseURL: databaseURL, poolSize: try database.poolSize(), api: apiConfiguration, worker: workerRole,
+                notifier: notifierConfiguration,
                 logger: logger
             ) { port in
                 // Written straight to the descriptor: a pipe would otherwise buffer it.

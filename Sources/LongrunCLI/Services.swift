@@ -35,6 +35,7 @@ enum Services {
     /// An API node, a worker, a notifier, or all of them (`longrun all`), on one pool.
     static func process(
         databaseURL: String,
+        poolSize: Int,
         api: APIConfiguration? = nil,
         worker: WorkerRole? = nil,
         notifier: NotifierConfiguration? = nil,
@@ -42,7 +43,8 @@ enum Services {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> [any Service] {
-        let (store, pool) = try PostgresStore.connecting(to: databaseURL, logger: logger)
+        let (store, pool) = try PostgresStore.connecting(
+            to: databaseURL, maximumConnections: poolSize, logger: logger)
         var services: [any Service] = [pool, store.publisher]
         if let api {
             services.append(

@@ -14,7 +14,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "longrun.worker")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(), worker: try Services.WorkerRole(worker, shutdown: shutdown),
+                databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                worker: try Services.WorkerRole(worker, shutdown: shutdown),
                 status: try status.endpoint(), logger: logger),
             shutdownLimit: try shutdown.limit(), logger: logger
         )
@@ -35,7 +36,7 @@ struct NotifierCommand: AsyncParsableCommand {
         let logger = Logger(label: "longrun.notifier")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(),
+                databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
                 notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown),
                 status: try status.endpoint(), logger: logger),
             shutdownLimit: try shutdown.limit(), logger: logger
@@ -59,7 +60,8 @@ struct AllCommand: AsyncParsableCommand {
         let logger = Logger(label: "longrun")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(), api: try api.configuration(callbacks: callbacks),
+                databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                api: try api.configuration(callbacks: callbacks),
                 worker: try Services.WorkerRole(worker, shutdown: shutdown),
                 notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown), logger: logger),
             shutdownLimit: try shutdown.limit(), logger: logger

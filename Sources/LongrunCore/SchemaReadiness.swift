@@ -2,7 +2,8 @@
 /// this build expects? Workers ask the same before claiming.
 public protocol SchemaReadiness: Sendable {
     /// The names of the bundled migrations not yet applied; throws when the database
-    /// cannot be reached or holds migrations this build does not know.
+    /// cannot be reached or its applied migrations differ from this build's. A database
+    /// ahead of the build (its migrations, then newer ones) counts as current.
     func pendingMigrations() async throws -> [String]
 }
 

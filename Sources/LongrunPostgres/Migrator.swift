@@ -73,7 +73,11 @@ public struct Migrator: Sendable {
         )
         var appliedCount = 0
         for try await (version, name, checksum) in rows.decode((Int, String, Data).self) {
-            guard appliedCount < migrations.count, migrations[appliedCount].version == version else {
+            // Past this build's last migration: a newer build migrated. Migrations only
+            // add, so this build still runs on the schema (old nodes keep serving while
+            // a rollout replaces them).
+            if appliedCount == migrations.count { break }
+            guard migrations[appliedCount].version == version else {
                 throw LongrunError(
                     .schemaMismatch,
                     "the database has migration \(version) (\(name)), which this build does not know in that place;"

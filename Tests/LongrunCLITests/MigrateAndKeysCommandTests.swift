@@ -86,4 +86,17 @@ import Testing
         #expect(code != 0)
         #expect(output.contains("--tenant"))
     }
+
+    @Test(arguments: [
+        (["worker", "--database-pool-size", "0"], "--database-pool-size"),
+        (["api", "--database-pool-size", "1001"], "--database-pool-size"),
+        (["notifier", "--metrics-port", "70000"], "metrics port"),
+        (["worker", "--metrics-port=-1"], "metrics port"),
+    ])
+    func processFlagsOutOfRangeAreRefusedBeforeAnythingStarts(arguments: [String], named: String) async throws {
+        let (code, output) = try await longrun(
+            arguments, environment: ["DATABASE_URL": "postgres://unused@127.0.0.1:1/x"])
+        #expect(code != 0)
+        #expect(output.contains(named), "\(output)")
+    }
 }
