@@ -8,36 +8,43 @@ extension PostgresStore {
     /// (or its connection does) the next process that asks takes over. The connection
     /// is checked every few seconds; when it fails, `body` is cancelled, because the lock
     /// went with it.
+    ///
+    /// The connection is opened for the purpose and closed after, never leased from the
+    /// pool: closing it is what gives the lock up, and PostgresNIO 1.33 loses a query
+    /// written to a connection that has just died (an unlock sent after a database
+    /// restart never returned, and the worker could not stop).
     public func whileLeading(
         _ role: LeadershipRole, _ body: @escaping @Sendable () async throws -> Void
     ) async throws -> Bool {
         let key = role.advisoryLockKey
-        return try await client.withConnection { connection in
+        let connection = try await url.connect(logger: logger)
+        let ended: Result<Bool, any Error>
+        do {
             let rows = try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger).collect()
-            guard try rows.first?.decode(Bool.self) == true else { return false }
-            let ended: Result<Void, any Error>
-            do {
+            if try rows.first?.decode(Bool.self) == true {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await body() }
                     group.addTask {
-                        while true {
-                            try await Task.sleep(for: .seconds(5))
-                            try await connection.query("SELECT 1", logger: logger)
+                        // Looked at every second, asked every fifth: a query is only ever
+                        // written to a connection that was open a moment before.
+                        for tick in 1... {
+                            try await Task.sleep(for: .seconds(1))
+                            guard !connection.isClosed else { throw LeadershipLost() }
+                            if tick % 5 == 0 { try await connection.query("SELECT 1", logger: logger) }
                         }
                     }
                     defer { group.cancelAll() }
                     try await group.next()
                 }
-                ended = .success(())
-            } catch {
-                ended = .failure(error)
+                ended = .success(true)
+            } else {
+                ended = .success(false)
             }
-            // However leadership ended: the connection goes back to the pool, and a session
-            // lock left on it would keep every process from leading while this one lives.
-            _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger)
-            try ended.get()
-            return true
+        } catch {
+            ended = .failure(error)
         }
+        try? await connection.close()
+        return try ended.get()
     }
 
     /// One bounded batch of each kind of pruning. Deleting an operation deletes its logs,
@@ -96,4 +103,9 @@ extension LeadershipRole {
         case .maintenance: Migrator.advisoryLockKey + 1
         }
     }
+}
+
+/// The leader's connection closed, and its advisory lock with it.
+struct LeadershipLost: Error, CustomStringConvertible {
+    var description: String { "the connection holding the leadership lock closed" }
 }

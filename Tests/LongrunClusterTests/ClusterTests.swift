@@ -71,6 +71,30 @@ import Testing
         }
     }
 
+    @Test func everyProcessCarriesOnAfterTheDatabaseRestarts() async throws {
+        // Short leases, so operations cut short by the restart are rescued within the test.
+        try await ProcessCluster.run(environment: ["LONGRUN_LEASE": "4s", "LONGRUN_HEARTBEAT": "1s"]) { cluster in
+            let client = LongrunClient(baseURL: cluster.url, apiKey: cluster.apiKey)
+            var ids: [UUID] = []
+            for _ in 0..<20 {
+                ids.append(
+                    try await client.submit(
+                        SubmitRequest(
+                            kind: "demo.sleep", input: .object(["seconds": .number(2), "steps": .integer(4)]))
+                    )
+                    .id)
+            }
+            try await cluster.restartPostgres()
+            // The client retries what the restart cut short (its create is idempotent).
+            for _ in 0..<20 { ids.append(try await client.submit(SubmitRequest(kind: "demo.noop")).id) }
+            for id in ids {
+                #expect(try await client.wait(id).status == .succeeded)
+            }
+            // The maintenance leader's connection died with the restart; it leads again
+            // or hands over, and every process still stops on SIGTERM (checked by `down`).
+        }
+    }
+
     private func operationID(_ request: WebhookReceiver.Request) -> UUID? {
         guard let object = try? JSONDecoder().decode(JSONValue.self, from: Data(request.body)),
             case .object(let fields) = object, case .string(let id)? = fields["id"]

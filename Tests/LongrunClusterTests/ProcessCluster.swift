@@ -14,6 +14,7 @@ struct ProcessCluster: Sendable {
     let apiKey: String
     let webhookSecret: String
     let basePort: Int
+    let environment: [String: String]
 
     static let script = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -44,16 +45,22 @@ struct ProcessCluster: Sendable {
             folder: folder, url: settings["LONGRUN_URL"] ?? "",
             apiURLs: (settings["LONGRUN_API_URLS"] ?? "").split(separator: ",").map(String.init),
             apiKey: settings["LONGRUN_API_KEY"] ?? "", webhookSecret: settings["LONGRUN_WEBHOOK_SECRET"] ?? "",
-            basePort: basePort)
+            basePort: basePort, environment: environment)
         do {
             let result = try await body(cluster)
-            try await cluster.down(environment: environment)
+            try await cluster.down()
             return result
         } catch {
             let logs = Self.logs(folder)
-            try? await cluster.down(environment: environment)
+            try? await cluster.down()
             throw TestSupportError("\(error)\n--- cluster logs ---\n\(logs)")
         }
+    }
+
+    /// `pg_ctl restart -m immediate`: every connection of every process drops at once.
+    func restartPostgres() async throws {
+        let restarted = try await Self.command(["restart-postgres"], environment: environment)
+        guard restarted.succeeded else { throw TestSupportError("restart-postgres failed:\n\(restarted.output)") }
     }
 
     /// The pid of a process of the cluster, as the script recorded it.
@@ -77,10 +84,15 @@ struct ProcessCluster: Sendable {
     /// The status server of a worker (1…) or of the notifier (4).
     func statusURL(_ index: Int) -> String { "http://127.0.0.1:\(basePort + 10 + index)" }
 
-    private func down(environment: [String: String]) async throws {
+    /// Stops the cluster and checks that every process stopped when told, without the
+    /// script's fallback to SIGKILL, and that none is left.
+    private func down() async throws {
         let recorded = (try? pids()) ?? [:]
         let stopped = try await Self.command(["down"], environment: environment)
         guard stopped.succeeded else { throw TestSupportError("scripts/cluster down failed:\n\(stopped.output)") }
+        guard !stopped.output.contains("killing it") else {
+            throw TestSupportError("a process ignored SIGTERM:\n\(stopped.output)\n\(Self.logs(folder))")
+        }
         for (name, pid) in recorded where !(await hasEnded(pid)) {
             throw TestSupportError("scripts/cluster down left \(name) (pid \(pid)) running")
         }
