@@ -189,7 +189,24 @@ struct ConcurrentClient: Sendable {
     func get(
         _ path: String, headers: [String: String] = [:]
     ) async throws -> (status: Int, headers: [String: String], body: String) {
-        let response = try await http.execute(request(path, headers: headers), timeout: .seconds(90))
+        try await send(request(path, headers: headers))
+    }
+
+    /// A POST of a JSON body, read to its end.
+    func post(
+        _ path: String, json: String, headers: [String: String] = [:]
+    ) async throws -> (status: Int, headers: [String: String], body: String) {
+        var request = request(
+            path, headers: headers.merging(["content-type": "application/json"]) { first, _ in first })
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: json))
+        return try await send(request)
+    }
+
+    private func send(
+        _ request: HTTPClientRequest
+    ) async throws -> (status: Int, headers: [String: String], body: String) {
+        let response = try await http.execute(request, timeout: .seconds(90))
         let body = try await response.body.collect(upTo: 16 << 20)
         var fields: [String: String] = [:]
         for header in response.headers { fields[header.name.lowercased()] = header.value }
