@@ -239,6 +239,17 @@ let package = Package(
             ],
             swiftSettings: testSwiftSettings
         ),
+        // Every benchmark scenario once at a tiny size, so the benchmark code cannot rot.
+        .testTarget(
+            name: "LongrunBenchTests",
+            dependencies: [
+                "LongrunBench",
+                "LongrunCLI",
+                "LongrunTesting",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: testSwiftSettings
+        ),
         // The fleet as real processes, through scripts/cluster.
         .testTarget(
             name: "LongrunClusterTests",

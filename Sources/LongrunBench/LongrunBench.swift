@@ -12,8 +12,8 @@ struct LongrunBench: AsyncParsableCommand {
         commandName: "longrun-bench",
         abstract: "Benchmarks of Longrun, each beside a baseline measured in the same run.",
         subcommands: [
-            CreateBenchmark.self, DrainBenchmark.self, LatencyBenchmark.self, WebhookBenchmark.self,
-            WaitBenchmark.self,
+            CreateBenchmark.self, DrainBenchmark.self, EndToEndBenchmark.self, LatencyBenchmark.self,
+            ScaleBenchmark.self, WebhookBenchmark.self, WaitBenchmark.self,
         ]
     )
 }

@@ -25,6 +25,41 @@ public enum BenchmarkFixtures {
         try await store.client.query("CHECKPOINT", logger: store.logger)
     }
 
+    /// Inserts `count` pending operations of `kind` without settling the table: the
+    /// refill between timed rounds of the scale benchmark.
+    public static func insertPending(store: PostgresStore, tenantID: Int64, kind: String, count: Int) async throws {
+        try await store.client.query(
+            """
+            INSERT INTO operations (id, tenant_id, kind, input)
+            SELECT longrun_uuidv7(), \(tenantID), \(kind), '{}'::jsonb FROM generate_series(1, \(count))
+            """,
+            logger: store.logger
+        )
+    }
+
+    /// Inserts `count` operations that succeeded a day ago, in batches of a million: the
+    /// history a long-lived installation keeps until it is pruned.
+    public static func prefillFinished(store: PostgresStore, tenantID: Int64, kind: String, count: Int) async throws {
+        var left = count
+        while left > 0 {
+            let batch = min(left, 1_000_000)
+            try await store.client.query(
+                """
+                INSERT INTO operations (id, tenant_id, kind, input, status, attempt, result, created_at,
+                                        updated_at, started_at, finished_at)
+                SELECT longrun_uuidv7(), \(tenantID), \(kind), '{}'::jsonb, 'succeeded', 1, '{}'::jsonb,
+                       now() - interval '1 day', now() - interval '1 day', now() - interval '1 day',
+                       now() - interval '1 day'
+                FROM generate_series(1, \(batch))
+                """,
+                logger: store.logger
+            )
+            left -= batch
+        }
+        try await store.client.query("VACUUM (ANALYZE) operations", logger: store.logger)
+        try await store.client.query("CHECKPOINT", logger: store.logger)
+    }
+
     /// Inserts `count` cancelled operations, each owing one Standard Webhooks delivery to
     /// `url`, in one statement: a backlog for the notifier to drain.
     public static func prefillDeliveries(store: PostgresStore, tenantID: Int64, url: String, count: Int) async throws {

@@ -6,17 +6,20 @@ import Subprocess
 /// test bundle.
 public enum LongrunExecutable {
     public static var path: String {
-        get throws {
-            let folders = [
-                Bundle.main.executableURL?.deletingLastPathComponent(),
-                URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            ]
-            for case let folder? in folders {
-                let candidate = folder.appendingPathComponent("longrun").path
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            }
-            throw TestSupportError("the longrun binary was not built beside the tests; run `swift build --build-tests`")
+        get throws { try sibling("longrun") }
+    }
+
+    /// Another executable of the package (`longrun-bench`), built beside the tests too.
+    public static func sibling(_ name: String) throws -> String {
+        let folders = [
+            Bundle.main.executableURL?.deletingLastPathComponent(),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        ]
+        for case let folder? in folders {
+            let candidate = folder.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
+        throw TestSupportError("the \(name) binary was not built beside the tests; run `swift build --build-tests`")
     }
 
     /// The environment for a child `longrun`: this one without `DATABASE_URL` (so only
