@@ -37,12 +37,15 @@ public struct APIConfiguration: Sendable {
     public var maxWatchers: Int
     /// An idle event stream sends a comment this often, so proxies keep it open.
     public var eventHeartbeat: Duration
+    /// How long a node trusts a key it has authenticated before asking the database
+    /// again: also how long a revoked key keeps working on it. Zero asks every time.
+    public var keyCacheLifetime: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, authentication: Authentication = .apiKeys,
         allowPrivateCallbacks: Bool = false, mounts: [KindMount] = [], bodyLimit: Int = 1 << 20,
         idempotencyKeyLifetime: Duration = .seconds(24 * 3600), readinessTimeout: Duration = .seconds(2),
-        maxWatchers: Int = 10_000, eventHeartbeat: Duration = .seconds(15)
+        maxWatchers: Int = 10_000, eventHeartbeat: Duration = .seconds(15), keyCacheLifetime: Duration = .seconds(5)
     ) {
         self.host = host
         self.port = port
@@ -54,5 +57,6 @@ public struct APIConfiguration: Sendable {
         self.readinessTimeout = readinessTimeout
         self.maxWatchers = maxWatchers
         self.eventHeartbeat = eventHeartbeat
+        self.keyCacheLifetime = keyCacheLifetime
     }
 }

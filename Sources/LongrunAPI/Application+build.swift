@@ -40,7 +40,9 @@ public func buildAPI(
         logger.warning("authentication is off (--auth none): every request acts for the tenant 'default'")
     }
     let authenticated = router.group()
-        .add(middleware: AuthenticationMiddleware(store: store, mode: configuration.authentication))
+        .add(
+            middleware: AuthenticationMiddleware(
+                store: store, mode: configuration.authentication, keyCacheLifetime: configuration.keyCacheLifetime))
     let feed = changeFeed ?? ChangeFeed(source: store, limit: configuration.maxWatchers, logger: logger)
     OperationRoutes(store: store, registry: registry, configuration: configuration, feed: feed)
         .register(on: authenticated, table: table)

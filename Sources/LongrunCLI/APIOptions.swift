@@ -25,6 +25,12 @@ struct APIOptions: ParsableArguments {
     @Option(help: "Long polls and event streams held at once, then 503 (env: LONGRUN_MAX_WATCHERS; default 10000).")
     var maxWatchers: Int?
 
+    @Option(
+        help:
+            "How long an authenticated key is trusted before it is checked again (env: LONGRUN_KEY_CACHE_LIFETIME; default 5s)."
+    )
+    var keyCacheLifetime: DurationFlag?
+
     /// The configuration from flags and environment; `developing` turns on what
     /// `longrun dev` defaults to (private callbacks allowed).
     func configuration(callbacks: CallbackOptions, developing: Bool = false) throws -> APIConfiguration {
@@ -47,7 +53,11 @@ struct APIOptions: ParsableArguments {
                 idempotencyKeyLifetime, environment: "LONGRUN_IDEMPOTENCY_KEY_LIFETIME",
                 default: DurationFlag(duration: .seconds(24 * 3600))
             ).duration,
-            maxWatchers: maxWatchers
+            maxWatchers: maxWatchers,
+            keyCacheLifetime: try Setting.resolve(
+                keyCacheLifetime, environment: "LONGRUN_KEY_CACHE_LIFETIME",
+                default: DurationFlag(duration: .seconds(5))
+            ).duration
         )
     }
 }
