@@ -22,7 +22,7 @@ public func buildAPI(
     let router = Router(context: APIRequestContext.self)
     // Outermost first: metrics see every answer, problems included.
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ProblemMiddleware(routes: table))
+    router.add(middleware: ProblemMiddleware(routes: table, unavailable: { store.isUnavailable($0) }))
     registerStatusRoutes(
         on: router, table: table, readiness: store, timeout: configuration.readinessTimeout, metrics: metrics,
         logger: logger)

@@ -7,6 +7,8 @@ import LongrunCore
 /// and anything unexpected, which is logged with its detail and answered without it.
 struct ProblemMiddleware: RouterMiddleware {
     let routes: RouteTable
+    /// Whether an error means the database is out of reach for now (answered 503).
+    var unavailable: @Sendable (any Error) -> Bool = { _ in false }
 
     func handle(
         _ request: Request, context: APIRequestContext,
@@ -25,6 +27,14 @@ struct ProblemMiddleware: RouterMiddleware {
                 detail: error.status == .contentTooLarge
                     ? "The request body is larger than this endpoint accepts." : "\(error.status.reasonPhrase)."
             )
+        } catch  where unavailable(error) {
+            context.logger.warning(
+                "the database is out of reach; answered 503",
+                metadata: ["longrun.error": "\(error)", "longrun.path": "\(request.uri.path)"])
+            throw Problem(
+                status: .serviceUnavailable, title: "Database unavailable",
+                detail: "The database cannot be reached just now. Try again (a create with the same Idempotency-Key).",
+                headers: [.retryAfter: "5"])
         } catch {
             context.logger.error(
                 "request failed",

@@ -19,6 +19,11 @@ public protocol OperationStore: SchemaReadiness, NotificationSource {
     func deliveries(operationID: UUID) async throws -> [WebhookDelivery]
     /// Queues a dead, stopped or delivered delivery again, with the same id.
     func retryDelivery(id: UUID, operationID: UUID) async throws -> RetryDeliveryOutcome
+
+    /// Whether `error`, thrown by this store, means the database cannot be reached just
+    /// now (a restart, a failover, a network cut) rather than that something is wrong:
+    /// the API answers 503 with `Retry-After` for those, and 500 only for the rest.
+    func isUnavailable(_ error: any Error) -> Bool
 }
 
 public enum RetryDeliveryOutcome: Sendable, Hashable {

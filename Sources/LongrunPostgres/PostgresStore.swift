@@ -2,6 +2,7 @@ import Logging
 import LongrunCore
 import PostgresNIO
 import ServiceLifecycle
+import _ConnectionPoolModule
 
 /// The one place that speaks SQL. API, worker and notifier see it through the store
 /// protocols of `LongrunCore`; every statement binds its values.
@@ -52,5 +53,31 @@ extension PostgresStore {
 extension PostgresStore: OperationStore {
     public func pendingMigrations() async throws -> [String] {
         try await migrator.pending()
+    }
+
+    public func isUnavailable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PostgresTransactionError:
+            // BEGIN or COMMIT on a connection that went away.
+            return [error.beginError, error.commitError, error.closureError].contains { $0.map(isUnavailable) ?? false }
+        case let error as ConnectionPoolError:
+            // The pool gave up connecting (its circuit breaker opens after about a minute
+            // of failed attempts, and fails requests at once while open).
+            return error == .connectionCreationCircuitBreakerTripped
+        case let error as PSQLError:
+            switch error.code {
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+                return true
+            case .server:
+                // Class 08: connection exceptions; class 57: shutting down, starting up,
+                // too many connections, an administrator ended the session.
+                let state = error.serverInfo?[.sqlState] ?? ""
+                return state.hasPrefix("08") || state.hasPrefix("57") || state == "53300"
+            default:
+                return false
+            }
+        default:
+            return false
+        }
     }
 }

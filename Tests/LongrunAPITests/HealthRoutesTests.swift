@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Logging
 import LongrunAPI
@@ -7,6 +8,7 @@ import LongrunLocalPostgres
 import LongrunPostgres
 import LongrunTesting
 import LongrunWorker
+import NIOCore
 import Testing
 
 @Suite struct HealthRoutesTests {
@@ -49,6 +51,29 @@ import Testing
                     // Liveness does not depend on the database.
                     try await client.execute(uri: "/healthz", method: .get) { response in
                         #expect(response.status == .ok)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func whileTheDatabaseIsUnreachableRequestsAnswer503WithRetryAfter() async throws {
+        let url = "postgres://postgres:x@127.0.0.1:\(try freeLoopbackPort())/none?sslmode=disable"
+        try await withPostgresClient(url: url, logger: logger) { client in
+            let store = try PostgresStore(client: client, url: try DatabaseURL(url), logger: logger)
+            let app = try buildAPI(configuration: .init(), store: store, registry: .demoKinds, logger: logger)
+            try await app.test(.router) { client in
+                for (method, body) in [(HTTPRequest.Method.get, ""), (.post, #"{"kind":"demo.noop"}"#)] {
+                    try await client.execute(
+                        uri: "/v1/operations", method: method,
+                        headers: [.authorization: "Bearer lr_any", .contentType: "application/json"],
+                        body: ByteBuffer(string: body)
+                    ) { response in
+                        #expect(response.status == .serviceUnavailable)
+                        #expect(response.headers[.retryAfter] == "5")
+                        let problem = try JSONDecoder().decode(ProblemDocument.self, from: Data(buffer: response.body))
+                        #expect(problem.title == "Database unavailable")
+                        #expect(!problem.detail.contains("postgres:x"))
                     }
                 }
             }
