@@ -50,6 +50,8 @@ enum OpenAPIDocument {
                       $ref: "#/components/responses/Problem"
                     "422":
                       $ref: "#/components/responses/Problem"
+                    "503":
+                      $ref: "#/components/responses/Unavailable"
 
             """
     }
