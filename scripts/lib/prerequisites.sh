@@ -18,23 +18,32 @@ require_python_test_tools() {
   python3 -m pip install --quiet openapi-spec-validator pyyaml standardwebhooks
 }
 
+# What to put before a command that needs root: nothing as root, sudo when there is
+# one; otherwise it says why it cannot install PACKAGE and fails.
+root_prefix_for() {
+  if [ "$(id -u)" -eq 0 ]; then return; fi
+  if command -v sudo >/dev/null 2>&1; then echo sudo; return; fi
+  echo "error: run as root (or install sudo) so that apt-get can install $1" >&2
+  return 1
+}
+
+# Installs Debian's PACKAGE; WHY says what for.
+apt_install() {
+  local sudo
+  sudo="$(root_prefix_for "$1")" || return 1
+  echo "installing Debian's $1 package ($2)" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+}
+
 # PostgreSQL's server programs (initdb, pg_ctl, postgres), from Debian's packages when missing.
 # The private servers of `longrun dev` and the test suite need them; nothing is started here.
+# Debian's package starts a cluster of its own on port 5432; Longrun never uses it.
 require_postgres_server() {
   if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     return
   fi
-  echo "PostgreSQL's server programs are missing; installing Debian's postgresql package" >&2
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-      echo "error: run as root (or install sudo) so that apt-get can install postgresql" >&2
-      exit 1
-    fi
-  fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
-  # Debian's package starts a cluster of its own on port 5432; Longrun never uses it.
+  apt_install postgresql "PostgreSQL's server programs are missing" || exit 1
 }
 
 # nginx, the balancer of scripts/cluster, from Debian's packages when missing. Debian's
@@ -43,22 +52,13 @@ require_nginx() {
   if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
     return
   fi
-  echo "nginx is missing; installing Debian's nginx package (the balancer of scripts/cluster)" >&2
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-      echo "error: run as root (or install sudo) so that apt-get can install nginx" >&2
-      exit 1
-    fi
-  fi
-  local policy=/usr/sbin/policy-rc.d placed=""
+  local sudo policy=/usr/sbin/policy-rc.d placed=""
+  sudo="$(root_prefix_for nginx)" || exit 1
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
     $sudo chmod +x "$policy"
     placed=yes
   fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null 2>&1 \
-    || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx >/dev/null
+  apt_install nginx-light "the balancer of scripts/cluster" || exit 1
   if [ -n "$placed" ]; then $sudo rm -f "$policy"; fi
 }
