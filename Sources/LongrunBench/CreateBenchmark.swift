@@ -11,7 +11,8 @@ import NIOHTTP1
 import ServiceLifecycle
 
 /// Operations created over HTTP by concurrent clients, beside raw single-row INSERTs
-/// of the same rows from as many connections, on one PostgreSQL in one run.
+/// of the same rows from as many connections, with and without a NOTIFY in each
+/// INSERT's transaction, on one PostgreSQL in one run.
 struct CreateBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
@@ -55,12 +56,17 @@ struct CreateBenchmark: AsyncParsableCommand {
             let rawRows = try await InsertBaseline.run(
                 store: store, tenantID: tenant.id, connections: clients, duration: duration
             )
+            let notifyingRows = try await InsertBaseline.run(
+                store: store, tenantID: tenant.id, connections: clients, duration: duration, notifying: true
+            )
             var portIterator = ports.makeAsyncIterator()
             guard let port = await portIterator.next() else { throw CleanExit.message("the API never started") }
             let latencies = try await createOverHTTP(port: port, key: key, duration: duration)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            return CreateReport(clients: clients, seconds: seconds, rawInserts: rawRows, apiLatencies: latencies)
+            return CreateReport(
+                clients: clients, seconds: seconds, rawInserts: rawRows, notifyingInserts: notifyingRows,
+                apiLatencies: latencies)
         }
     }
 
@@ -109,15 +115,18 @@ struct CreateReport {
     var clients: Int
     var seconds: Int
     var rawInserts: Int
+    var notifyingInserts: Int
     var apiLatencies: [Duration]
 
     var rawPerSecond: Double { Double(rawInserts) / Double(seconds) }
+    var notifyingPerSecond: Double { Double(notifyingInserts) / Double(seconds) }
     var apiPerSecond: Double { Double(apiLatencies.count) / Double(seconds) }
 
     var table: String {
         """
         create: \(clients) clients/connections, \(seconds) s each
           raw single-row INSERT     \(String(format: "%8.0f", rawPerSecond)) rows/s
+          the same + NOTIFY inside  \(String(format: "%8.0f", notifyingPerSecond)) rows/s   (\(String(format: "%.2f", notifyingPerSecond / max(rawPerSecond, 1))) × raw)
           POST /v1/operations       \(String(format: "%8.0f", apiPerSecond)) operations/s   (\(String(format: "%.2f", apiPerSecond / max(rawPerSecond, 1))) × raw)
           create latency            \(Samples(apiLatencies).summary)
         """
@@ -128,6 +137,7 @@ struct CreateReport {
             [
                 ("scenario", "\"create\""), ("clients", "\(clients)"), ("seconds", "\(seconds)"),
                 ("raw_inserts_per_second", String(format: "%.1f", rawPerSecond)),
+                ("notifying_inserts_per_second", String(format: "%.1f", notifyingPerSecond)),
                 ("api_creates_per_second", String(format: "%.1f", apiPerSecond)),
                 ("ratio_to_raw", String(format: "%.3f", apiPerSecond / max(rawPerSecond, 1))),
             ] + Samples(apiLatencies).jsonFields("create")

@@ -7,9 +7,11 @@ import PostgresNIO
 /// operation row, one statement per transaction, from `connections` concurrent
 /// connections, for `duration`. Benchmarks only; nothing in the service uses it.
 public enum InsertBaseline {
-    /// Returns how many rows were inserted.
+    /// Returns how many rows were inserted. With `notifying`, each INSERT's statement
+    /// also sends a NOTIFY in its transaction (what a naive queue does on every enqueue),
+    /// so the pair of runs shows what notifications cost PostgreSQL.
     public static func run(
-        store: PostgresStore, tenantID: Int64, connections: Int, duration: Duration
+        store: PostgresStore, tenantID: Int64, connections: Int, duration: Duration, notifying: Bool = false
     )
         async throws -> Int
     {
@@ -21,13 +23,26 @@ public enum InsertBaseline {
                     try await client.withConnection { connection in
                         var inserted = 0
                         while ContinuousClock.now < deadline {
-                            try await connection.query(
-                                """
-                                INSERT INTO operations (id, tenant_id, kind, input)
-                                VALUES (\(OperationID.make()), \(tenantID), 'demo.noop', \(JSONValue.emptyObject))
-                                """,
-                                logger: logger
-                            )
+                            if notifying {
+                                try await connection.query(
+                                    """
+                                    WITH inserted AS (
+                                        INSERT INTO operations (id, tenant_id, kind, input)
+                                        VALUES (\(OperationID.make()), \(tenantID), 'demo.noop', \(JSONValue.emptyObject))
+                                        RETURNING id)
+                                    SELECT pg_notify('longrun_bench', id::text) FROM inserted
+                                    """,
+                                    logger: logger
+                                )
+                            } else {
+                                try await connection.query(
+                                    """
+                                    INSERT INTO operations (id, tenant_id, kind, input)
+                                    VALUES (\(OperationID.make()), \(tenantID), 'demo.noop', \(JSONValue.emptyObject))
+                                    """,
+                                    logger: logger
+                                )
+                            }
                             inserted += 1
                         }
                         return inserted
