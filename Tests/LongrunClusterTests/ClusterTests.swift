@@ -3,11 +3,34 @@ import Foundation
 import LongrunClient
 import LongrunCore
 import LongrunTesting
+import Subprocess
 import Testing
 
 /// The whole fleet as real processes (`scripts/cluster`): two API nodes behind nginx,
-/// three workers, a notifier, one PostgreSQL.
-@Suite(.timeLimit(.minutes(8))) struct ClusterTests {
+/// three workers, a notifier, one PostgreSQL. One cluster at a time: each is seven
+/// processes and a database on a two-core machine.
+@Suite(.serialized, .timeLimit(.minutes(8))) struct ClusterTests {
+    @Test func aShortChaosRunKeepsEveryInvariant() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("longrun-chaos-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try await Subprocess.run(
+            .path("/usr/bin/env"),
+            arguments: ["python3", ProcessCluster.chaosScript, "--operations", "100", "--rate", "10"],
+            environment: LongrunExecutable.environment([
+                "LONGRUN_BIN": try LongrunExecutable.path, "LONGRUN_CLUSTER_DIR": folder.path,
+                "LONGRUN_CLUSTER_PORT": "\(try ProcessCluster.freeBasePort())",
+            ]),
+            output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+        #expect(result.terminationStatus == .exited(0), "\(result.standardOutput)\n\(result.standardError)")
+        let summary = try JSONDecoder().decode(JSONValue.self, from: Data(result.standardOutput.utf8))
+        guard case .object(let fields) = summary, case .object(let faults)? = fields["faults"] else {
+            Issue.record("no summary: \(result.standardOutput)")
+            return
+        }
+        // The faults happened: the run proves nothing otherwise.
+        #expect(faults["worker_kills"] != .integer(0) && faults["postgres_restarts"] == .integer(1), "\(faults)")
+    }
+
     @Test func fiveHundredOperationsRunAcrossTheClusterWithSignedWebhooksACancelAndANodeKilled() async throws {
         try await WebhookReceiver.run { receiver in
             try await ProcessCluster.run { cluster in

@@ -16,9 +16,11 @@ struct ProcessCluster: Sendable {
     let basePort: Int
     let environment: [String: String]
 
-    static let script = URL(fileURLWithPath: #filePath)
+    static let scripts = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("scripts/cluster").path
+        .appendingPathComponent("scripts")
+    static let script = scripts.appendingPathComponent("cluster").path
+    static let chaosScript = scripts.appendingPathComponent("chaos").path
 
     static func run<Result: Sendable>(
         environment extra: [String: String] = [:], _ body: @Sendable (ProcessCluster) async throws -> Result
@@ -119,7 +121,7 @@ struct ProcessCluster: Sendable {
     }
 
     /// A base port whose neighbours the cluster uses (+1, +2, +11…+14, +32) are all free.
-    private static func freeBasePort() throws -> Int {
+    static func freeBasePort() throws -> Int {
         for _ in 0..<50 {
             let base = Int.random(in: 20_000...50_000)
             if ([0, 1, 2, 11, 12, 13, 14, 32].allSatisfy { loopbackPortIsFree(base + $0) }) { return base }
