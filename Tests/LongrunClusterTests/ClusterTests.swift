@@ -98,20 +98,28 @@ import Testing
         // Short leases, so operations cut short by the restart are rescued within the test.
         try await ProcessCluster.run(environment: ["LONGRUN_LEASE": "4s", "LONGRUN_HEARTBEAT": "1s"]) { cluster in
             let client = LongrunClient(baseURL: cluster.url, apiKey: cluster.apiKey)
+            // Attempts to spare: on a busy machine a restart may cost an operation its
+            // lease more than once, and each rescue spends an attempt.
             var ids: [UUID] = []
             for _ in 0..<20 {
                 ids.append(
                     try await client.submit(
                         SubmitRequest(
-                            kind: "demo.sleep", input: .object(["seconds": .number(2), "steps": .integer(4)]))
+                            kind: "demo.sleep", input: .object(["seconds": .number(2), "steps": .integer(4)]),
+                            maxAttempts: 10)
                     )
                     .id)
             }
             try await cluster.restartPostgres()
             // The client retries what the restart cut short (its create is idempotent).
-            for _ in 0..<20 { ids.append(try await client.submit(SubmitRequest(kind: "demo.noop")).id) }
+            for _ in 0..<20 {
+                ids.append(try await client.submit(SubmitRequest(kind: "demo.noop", maxAttempts: 10)).id)
+            }
             for id in ids {
-                #expect(try await client.wait(id).status == .succeeded)
+                let ended = try await client.wait(id)
+                #expect(
+                    ended.status == .succeeded,
+                    "\(ended.status) after \(ended.attempt) attempts: \(String(describing: ended.error))")
             }
             // The maintenance leader's connection died with the restart; it leads again
             // or hands over, and every process still stops on SIGTERM (checked by `down`).
