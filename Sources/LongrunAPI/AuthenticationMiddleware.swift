@@ -45,10 +45,11 @@ final class AuthenticationMiddleware<Store: OperationStore>: RouterMiddleware {
             guard let key = Self.bearerToken(request.headers[.authorization]) else {
                 throw Self.unauthorized("Send an API key as `Authorization: Bearer <key>`.")
             }
-            let hash = APIKey(text: key).hash
+            let presented = APIKey(text: key)
+            let hash = presented.hash
             let now = ContinuousClock.now
             if let known = recentKeys.withLock({ $0[hash] }), known.until > now { return known.tenant }
-            guard let tenant = try await store.tenant(authenticatedBy: APIKey(text: key)) else {
+            guard let tenant = try await store.tenant(authenticatedBy: presented) else {
                 throw Self.unauthorized("The API key is not valid.")
             }
             remember(hash, tenant, now: now)

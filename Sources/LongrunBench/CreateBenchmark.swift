@@ -7,7 +7,6 @@ import LongrunCore
 import LongrunPostgres
 import LongrunWorker
 import NIOCore
-import NIOHTTP1
 import ServiceLifecycle
 
 /// Operations created over HTTP by concurrent clients, beside raw single-row INSERTs
@@ -77,25 +76,14 @@ struct CreateBenchmark: AsyncParsableCommand {
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: clients)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let deadline = ContinuousClock.now + duration
+        let creator = Creator(
+            http: http, url: "http://127.0.0.1:\(port)/v1/operations", key: key, body: #"{"kind":"demo.noop"}"#)
         do {
             let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
                 for _ in 0..<clients {
                     group.addTask {
                         var latencies: [Duration] = []
-                        while ContinuousClock.now < deadline {
-                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/operations")
-                            request.method = .POST
-                            request.headers.add(name: "Authorization", value: "Bearer \(key.text)")
-                            request.headers.add(name: "Content-Type", value: "application/json")
-                            request.body = .bytes(ByteBuffer(string: #"{"kind":"demo.noop"}"#))
-                            let start = ContinuousClock.now
-                            let response = try await http.execute(request, timeout: .seconds(30))
-                            _ = try await response.body.collect(upTo: 1 << 20)
-                            guard response.status == .accepted else {
-                                throw CleanExit.message("create answered \(response.status)")
-                            }
-                            latencies.append(ContinuousClock.now - start)
-                        }
+                        while ContinuousClock.now < deadline { latencies.append(try await creator.create()) }
                         return latencies
                     }
                 }

@@ -121,8 +121,8 @@ struct EndToEndBenchmark: AsyncParsableCommand {
     }
 }
 
-/// Posts operations to one API node.
-private struct Creator: Sendable {
+/// Posts operations to one API node (the `create` and `e2e` benchmarks).
+struct Creator: Sendable {
     let http: HTTPClient
     let url: String
     let key: APIKey

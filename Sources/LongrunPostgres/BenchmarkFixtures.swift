@@ -14,13 +14,7 @@ public enum BenchmarkFixtures {
     /// Inserts `count` pending operations of `kind` in one statement, then vacuums and
     /// checkpoints so the drain that follows starts from a settled table.
     public static func prefill(store: PostgresStore, tenantID: Int64, kind: String, count: Int) async throws {
-        try await store.client.query(
-            """
-            INSERT INTO operations (id, tenant_id, kind, input)
-            SELECT longrun_uuidv7(), \(tenantID), \(kind), '{}'::jsonb FROM generate_series(1, \(count))
-            """,
-            logger: store.logger
-        )
+        try await insertPending(store: store, tenantID: tenantID, kind: kind, count: count)
         try await store.client.query("VACUUM (ANALYZE) operations", logger: store.logger)
         try await store.client.query("CHECKPOINT", logger: store.logger)
     }
