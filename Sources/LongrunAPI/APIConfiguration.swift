@@ -40,12 +40,19 @@ public struct APIConfiguration: Sendable {
     /// How long a node trusts a key it has authenticated before asking the database
     /// again: also how long a revoked key keeps working on it. Zero asks every time.
     public var keyCacheLifetime: Duration
+    /// A connection without a request for this long is closed; so is one whose request
+    /// head takes longer than this to arrive. Longer than a balancer's keep-alive, so
+    /// the balancer, not the node, closes an idle connection (no request meets a close).
+    public var idleTimeout: Duration
+    /// A request body must arrive in full within this long of its head.
+    public var requestReadTimeout: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, authentication: Authentication = .apiKeys,
         allowPrivateCallbacks: Bool = false, mounts: [KindMount] = [], bodyLimit: Int = 1 << 20,
         idempotencyKeyLifetime: Duration = .seconds(24 * 3600), readinessTimeout: Duration = .seconds(2),
-        maxWatchers: Int = 10_000, eventHeartbeat: Duration = .seconds(15), keyCacheLifetime: Duration = .seconds(5)
+        maxWatchers: Int = 10_000, eventHeartbeat: Duration = .seconds(15), keyCacheLifetime: Duration = .seconds(5),
+        idleTimeout: Duration = .seconds(75), requestReadTimeout: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
@@ -58,5 +65,7 @@ public struct APIConfiguration: Sendable {
         self.maxWatchers = maxWatchers
         self.eventHeartbeat = eventHeartbeat
         self.keyCacheLifetime = keyCacheLifetime
+        self.idleTimeout = idleTimeout
+        self.requestReadTimeout = requestReadTimeout
     }
 }

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import LongrunCore
+import NIOCore
 import ServiceLifecycle
 
 /// Builds an API node, for the `longrun` executable and for tests alike, so tests run
@@ -26,7 +27,7 @@ public func buildAPI(
     registerStatusRoutes(
         on: router, table: table, readiness: store, timeout: configuration.readinessTimeout, metrics: metrics,
         logger: logger)
-    let document = try OpenAPIDocument.render(mounts: configuration.mounts)
+    let document = try OpenAPIDocument.render(kinds: registry.kinds, mounts: configuration.mounts)
     router.get("openapi.yaml") { _, _ in
         Response(
             status: .ok,
@@ -47,8 +48,15 @@ public func buildAPI(
     OperationRoutes(store: store, registry: registry, configuration: configuration, feed: feed)
         .register(on: authenticated, table: table)
 
+    let readTimeout = TimeAmount(configuration.requestReadTimeout)
     return Application(
         router: router,
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestReadDeadline(limit: readTimeout)],
+                idleTimeout: TimeAmount(configuration.idleTimeout)
+            )
+        ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "longrun"),
         services: services + [feed],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -2,15 +2,25 @@ import Foundation
 import LongrunCore
 
 /// The OpenAPI 3.1 document served at `/openapi.yaml`: `openapi.yaml` of the repository,
-/// bundled into the binary, with this node's kind routes added, since they are
-/// configuration. Async mounts carry `x-ouro-execution-mode: async`, which is how the
-/// Ouro platform learns that a route answers 202 and calls back.
+/// bundled into the binary, with what is this node's configuration filled in: the kinds
+/// it runs (an `enum` on `kind`, so clients and fuzzers learn them) and its kind routes.
+/// Async mounts carry `x-ouro-execution-mode: async`, which is how the Ouro platform
+/// learns that a route answers 202 and calls back.
 enum OpenAPIDocument {
-    static func render(mounts: [APIConfiguration.KindMount]) throws -> String {
+    static func render(kinds: [String], mounts: [APIConfiguration.KindMount]) throws -> String {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
             throw LongrunError(.environment, "openapi.yaml is missing from this build")
         }
-        let document = try String(contentsOf: url, encoding: .utf8)
+        var document = try String(contentsOf: url, encoding: .utf8)
+        // The kinds' `enum` follows the pattern line of `CreateOperationRequest.kind`.
+        guard let pattern = document.range(of: "\n          pattern: \"^[A-Za-z0-9._-]{1,200}$\"\n") else {
+            throw LongrunError(.environment, "openapi.yaml of this build lacks CreateOperationRequest.kind")
+        }
+        if !kinds.isEmpty {
+            // JSON strings are YAML flow scalars, whatever a kind's name holds.
+            let names = kinds.map { JSONValue.string($0).jsonText }.joined(separator: ", ")
+            document.insert(contentsOf: "          enum: [\(names)]\n", at: pattern.upperBound)
+        }
         guard !mounts.isEmpty, let paths = document.range(of: "\npaths:\n") else { return document }
         return document.replacingCharacters(in: paths, with: "\npaths:\n" + mounts.map(pathItem).joined())
     }

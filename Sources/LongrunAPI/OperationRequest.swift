@@ -40,8 +40,7 @@ struct OperationRequest: Sendable, Encodable {
         switch fields["kind"] {
         case .string(let kind) where Self.isName(kind, longest: 200): request.kind = kind
         case nil: errors.append(.init(field: "kind", message: "is required"))
-        default:
-            errors.append(.init(field: "kind", message: "must be a name of 1 to 200 letters, digits, '.', '_' or '-'"))
+        default: errors.append(.init(field: "kind", message: kindRule))
         }
         switch fields["callback_url"] {
         case nil, .null?: break
@@ -116,7 +115,9 @@ struct OperationRequest: Sendable, Encodable {
         return Array(SHA256.hash(data: (try? encoder.encode(self)) ?? Data()))
     }
 
-    private static func isName(_ text: String, longest: Int) -> Bool {
+    static let kindRule = "must be a name of 1 to 200 letters, digits, '.', '_' or '-'"
+
+    static func isName(_ text: String, longest: Int) -> Bool {
         (1...longest).contains(text.count)
             && text.unicodeScalars.allSatisfy {
                 $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0))

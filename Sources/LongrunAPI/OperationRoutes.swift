@@ -164,7 +164,13 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
                     .init(field: "status", message: "must be one of pending, running, succeeded, failed, cancelled"))
             }
         }
-        query.kind = parameters["kind"].map(String.init)
+        if let kind = parameters["kind"] {
+            if OperationRequest.isName(String(kind), longest: 200) {
+                query.kind = String(kind)
+            } else {
+                errors.append(.init(field: "kind", message: OperationRequest.kindRule))
+            }
+        }
         if let size = parameters["page_size"] {
             if let value = Int(size), (1...1000).contains(value) {
                 query.limit = value
@@ -245,12 +251,16 @@ struct OperationRoutes<Store: OperationStore>: Sendable {
     /// The body as JSON, within the node's size limit.
     private func readJSON(_ request: Request) async throws -> JSONValue {
         var request = request
+        // A body declared too large is refused before a byte of it is read.
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > configuration.bodyLimit {
+            throw HTTPError(.contentTooLarge)
+        }
         let buffer = try await request.collectBody(upTo: configuration.bodyLimit)
         guard buffer.readableBytes > 0 else { return .emptyObject }
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+            return try JSONValue.parse(jsonBytes: buffer.readableBytesView)
         } catch {
-            throw Problem.invalid([.init(field: "body", message: "is not valid JSON")])
+            throw Problem.invalid([.init(field: "body", message: "is not valid JSON: it \(error)")])
         }
     }
 

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import LongrunCore
+import NIOHTTP1
 
 /// Turns every error into an `application/problem+json` answer, in one place: the
 /// router's 404 (or 405 when the path exists with other methods), oversized bodies,
@@ -18,6 +19,11 @@ struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             throw problem
+        } catch let error as HTTPParserError {
+            // A body that breaks HTTP/1.1 framing midway (bad chunks, a connection closed
+            // early): the client's fault, and often nobody is left to read the answer.
+            throw Problem(
+                status: .badRequest, title: "Bad Request", detail: "The request body could not be read: \(error).")
         } catch let error as HTTPError where error.status == .notFound {
             throw notFound(request)
         } catch let error as any HTTPResponseError {

@@ -18,10 +18,22 @@ public final class RouteTable: Sendable {
         routes.withLock { $0.append((method, pattern.split(separator: "/"))) }
     }
 
-    /// The methods served at `path`, empty when no route matches it.
+    /// The methods served at `path`, empty when no route matches it. Where several
+    /// patterns match, only the most literal count, as the router picks them:
+    /// `/v1/operations/1:cancel` is `{id}:cancel`'s path, not `{id}`'s.
     func methods(at path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/")
-        return routes.withLock { routes in routes.filter { Self.matches(segments, $0.segments) }.map(\.method) }
+        let matching = routes.withLock { routes in routes.filter { Self.matches(segments, $0.segments) } }
+        let mostLiteral = matching.map { Self.literalLength($0.segments) }.max()
+        return matching.filter { Self.literalLength($0.segments) == mostLiteral }.map(\.method)
+    }
+
+    /// How many characters of a pattern are not parameters.
+    private static func literalLength(_ pattern: [Substring]) -> Int {
+        pattern.reduce(0) { total, part in
+            guard part.first == "{", let close = part.firstIndex(of: "}") else { return total + part.count }
+            return total + part[part.index(after: close)...].count
+        }
     }
 
     private static func matches(_ segments: [Substring], _ pattern: [Substring]) -> Bool {

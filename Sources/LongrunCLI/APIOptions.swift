@@ -31,6 +31,18 @@ struct APIOptions: ParsableArguments {
     )
     var keyCacheLifetime: DurationFlag?
 
+    @Option(
+        help:
+            "A connection with no request for this long, or sending a request's head this slowly, is closed (env: LONGRUN_IDLE_TIMEOUT; default 75s, above the 60 s of common balancers)."
+    )
+    var idleTimeout: DurationFlag?
+
+    @Option(
+        help:
+            "A request's body must arrive within this long of its head, or the connection is closed (env: LONGRUN_REQUEST_READ_TIMEOUT; default 30s)."
+    )
+    var requestReadTimeout: DurationFlag?
+
     /// The configuration from flags and environment; `developing` turns on what
     /// `longrun dev` defaults to (private callbacks allowed).
     func configuration(callbacks: CallbackOptions, developing: Bool = false) throws -> APIConfiguration {
@@ -42,6 +54,16 @@ struct APIOptions: ParsableArguments {
         let maxWatchers = try Setting.resolve(maxWatchers, environment: "LONGRUN_MAX_WATCHERS", default: 10_000)
         guard (1...1_000_000).contains(maxWatchers) else {
             throw ValidationError("--max-watchers must be 1 to 1000000")
+        }
+        let idleTimeout = try Setting.resolve(
+            idleTimeout, environment: "LONGRUN_IDLE_TIMEOUT", default: DurationFlag(duration: .seconds(75))
+        ).duration
+        let requestReadTimeout = try Setting.resolve(
+            requestReadTimeout, environment: "LONGRUN_REQUEST_READ_TIMEOUT",
+            default: DurationFlag(duration: .seconds(30))
+        ).duration
+        guard idleTimeout > .zero, requestReadTimeout > .zero else {
+            throw ValidationError("--idle-timeout and --request-read-timeout must be above zero")
         }
         return APIConfiguration(
             host: try Setting.resolve(host, environment: "LONGRUN_HOST", default: "127.0.0.1"),
@@ -57,7 +79,9 @@ struct APIOptions: ParsableArguments {
             keyCacheLifetime: try Setting.resolve(
                 keyCacheLifetime, environment: "LONGRUN_KEY_CACHE_LIFETIME",
                 default: DurationFlag(duration: .seconds(5))
-            ).duration
+            ).duration,
+            idleTimeout: idleTimeout,
+            requestReadTimeout: requestReadTimeout
         )
     }
 }

@@ -56,10 +56,28 @@ extension JSONValue {
 
     /// Parses one JSON document (RFC 8259) from UTF-8 bytes; nil when they are not one.
     public init?(jsonBytes bytes: some Collection<UInt8>) {
-        var parser = JSONParser(bytes: Array(bytes))
-        guard let value = parser.parseDocument() else { return nil }
+        guard let value = try? Self.parse(jsonBytes: bytes) else { return nil }
         self = value
     }
+
+    /// Parses one JSON document, or says why the bytes are not one that Longrun keeps.
+    /// Stricter than RFC 8259 where storing would otherwise fail or guess: a name twice
+    /// in one object and `\u0000` (PostgreSQL's `jsonb` cannot hold it) are refused.
+    public static func parse(jsonBytes bytes: some Collection<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: Array(bytes))
+        guard let value = parser.parseDocument() else {
+            throw JSONSyntaxError(reason: parser.failure ?? "is not JSON", offset: parser.failureOffset)
+        }
+        return value
+    }
+}
+
+/// Why a text is not a JSON document, and the byte offset where the parser found out.
+public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var reason: String
+    public var offset: Int
+
+    public var description: String { "\(reason) (at byte \(offset))" }
 }
 
 /// A recursive-descent parser over a byte array; depth-limited so no input can exhaust
@@ -68,6 +86,9 @@ private struct JSONParser {
     let bytes: [UInt8]
     var position = 0
     var depth = 0
+    /// The first reason parsing failed, and where: the innermost one, as it unwinds.
+    var failure: String?
+    var failureOffset = 0
     static let deepest = 512
 
     init(bytes: [UInt8]) {
@@ -77,7 +98,17 @@ private struct JSONParser {
     mutating func parseDocument() -> JSONValue? {
         guard let value = parseValue() else { return nil }
         skipWhitespace()
-        return position == bytes.count ? value : nil
+        guard position == bytes.count else { return fail("has text after the JSON value") }
+        return value
+    }
+
+    /// Records why parsing stopped (unless a deeper reason is recorded) and returns nil.
+    private mutating func fail<Value>(_ reason: String) -> Value? {
+        if failure == nil {
+            failure = reason
+            failureOffset = position
+        }
+        return nil
     }
 
     private mutating func skipWhitespace() {
@@ -94,11 +125,13 @@ private struct JSONParser {
 
     private mutating func parseValue() -> JSONValue? {
         skipWhitespace()
-        guard position < bytes.count else { return nil }
+        guard position < bytes.count else { return fail("ends where a value should be") }
         switch bytes[position] {
-        case UInt8(ascii: "n"): return consume("null") ? .null : nil
-        case UInt8(ascii: "t"): return consume("true") ? .bool(true) : nil
-        case UInt8(ascii: "f"): return consume("false") ? .bool(false) : nil
+        case UInt8(ascii: "n"): return consume("null") ? .null : fail("has a word that is not null, true or false")
+        case UInt8(ascii: "t"):
+            return consume("true") ? .bool(true) : fail("has a word that is not null, true or false")
+        case UInt8(ascii: "f"):
+            return consume("false") ? .bool(false) : fail("has a word that is not null, true or false")
         case UInt8(ascii: "\""): return parseString().map(JSONValue.string)
         case UInt8(ascii: "["): return parseArray()
         case UInt8(ascii: "{"): return parseObject()
@@ -120,16 +153,21 @@ private struct JSONParser {
         var fields: [String: JSONValue] = [:]
         let complete = parseMembers(closing: UInt8(ascii: "}")) { parser in
             parser.skipWhitespace()
-            guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "\""),
-                let key = parser.parseString()
-            else { return false }
+            guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "\"") else {
+                return parser.fail("has an object member without a quoted name") ?? false
+            }
+            let start = parser.position
+            guard let key = parser.parseString() else { return false }
             parser.skipWhitespace()
             guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: ":") else {
-                return false
+                return parser.fail("has an object name without ':' after it") ?? false
             }
             parser.position += 1
             guard let value = parser.parseValue() else { return false }
-            fields[key] = value
+            guard fields.updateValue(value, forKey: key) == nil else {
+                parser.position = start
+                return parser.fail("has the name \"\(key)\" twice in one object") ?? false
+            }
             return true
         }
         return complete ? .object(fields) : nil
@@ -140,7 +178,9 @@ private struct JSONParser {
     private mutating func parseMembers(closing: UInt8, _ member: (inout JSONParser) -> Bool) -> Bool {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.deepest else { return false }
+        guard depth <= Self.deepest else {
+            return fail("nests arrays and objects deeper than \(Self.deepest)") ?? false
+        }
         position += 1
         skipWhitespace()
         if position < bytes.count, bytes[position] == closing {
@@ -150,14 +190,13 @@ private struct JSONParser {
         while true {
             guard member(&self) else { return false }
             skipWhitespace()
-            guard position < bytes.count else { return false }
-            if bytes[position] == UInt8(ascii: ",") {
+            if position < bytes.count, bytes[position] == UInt8(ascii: ",") {
                 position += 1
-            } else if bytes[position] == closing {
+            } else if position < bytes.count, bytes[position] == closing {
                 position += 1
                 return true
             } else {
-                return false
+                return fail("lacks a ',' or '\(Character(Unicode.Scalar(closing)))' between or after members") ?? false
             }
         }
     }
@@ -170,9 +209,12 @@ private struct JSONParser {
             position += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(validating: text, as: UTF8.self)
+                guard let string = String(validating: text, as: UTF8.self) else {
+                    return fail("has a string that is not valid UTF-8")
+                }
+                return string
             case UInt8(ascii: "\\"):
-                guard position < bytes.count else { return nil }
+                guard position < bytes.count else { return fail("ends inside a string") }
                 let escape = bytes[position]
                 position += 1
                 switch escape {
@@ -183,23 +225,29 @@ private struct JSONParser {
                 case UInt8(ascii: "r"): text.append(0x0D)
                 case UInt8(ascii: "t"): text.append(0x09)
                 case UInt8(ascii: "u"):
-                    guard var code = parseHex4() else { return nil }
+                    guard var code = parseHex4() else { return fail("has a \\u escape without four hex digits") }
                     if (0xD800..<0xDC00).contains(code) {
                         // A high surrogate must be followed by an escaped low one.
-                        guard consume("\\u"), let low = parseHex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                        guard consume("\\u"), let low = parseHex4(), (0xDC00..<0xE000).contains(low) else {
+                            return fail("has a \\u escape of half a surrogate pair")
+                        }
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     }
-                    guard let scalar = Unicode.Scalar(code) else { return nil }
+                    guard code != 0 else { return fail("has \\u0000 in a string, which PostgreSQL cannot store") }
+                    guard let scalar = Unicode.Scalar(code) else {
+                        return fail("has a \\u escape of half a surrogate pair")
+                    }
                     text.append(contentsOf: Array(String(Character(scalar)).utf8))
-                default: return nil
+                default: return fail("has an unknown escape in a string")
                 }
             case 0..<0x20:
-                return nil
+                position -= 1
+                return fail("has a control character in a string; escape it")
             default:
                 text.append(byte)
             }
         }
-        return nil
+        return fail("ends inside a string")
     }
 
     private mutating func parseHex4() -> UInt32? {
@@ -218,7 +266,7 @@ private struct JSONParser {
         var isInteger = true
         if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
         guard position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) else {
-            return nil
+            return fail("has something that is not a JSON value")
         }
         if bytes[position] == UInt8(ascii: "0") {
             position += 1
@@ -228,7 +276,7 @@ private struct JSONParser {
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
             isInteger = false
             position += 1
-            guard skipDigits() > 0 else { return nil }
+            guard skipDigits() > 0 else { return fail("has a number with no digit after '.'") }
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
             isInteger = false
@@ -236,11 +284,11 @@ private struct JSONParser {
             if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
                 position += 1
             }
-            guard skipDigits() > 0 else { return nil }
+            guard skipDigits() > 0 else { return fail("has a number with no digit in its exponent") }
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         if isInteger, let value = Int64(text) { return .integer(value) }
-        guard let value = Double(text), value.isFinite else { return nil }
+        guard let value = Double(text), value.isFinite else { return fail("has a number too large for a double") }
         return .number(value)
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import LongrunCore
 
 /// The operation resource of the contract, as clients see it: no tenant, lease,
 /// checkpoint or idempotency internals, and never the Ouro token. API answers and

@@ -196,7 +196,11 @@ public final class Worker: Service {
         let departure: (Departure.Outcome, WorkerMetrics.Event)
         switch (run.stopReason, outcome) {
         case (.cancelledByClient, _):
-            logger.info("cancelled by a client", metadata: about())
+            // When the handler gave the slot back, to compare with the cancel's commit
+            // (the operation's finished_at): scripts/chaos checks it against the grace.
+            var metadata = about()
+            metadata["longrun.handler_returned_at"] = "\(Date().formatted(Timestamp.style))"
+            logger.info("cancelled by a client", metadata: metadata)
             metrics.count(.cancelled, kind: operation.kind)
             return
         case (.leaseLost, _):

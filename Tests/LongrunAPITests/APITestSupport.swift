@@ -149,19 +149,20 @@ extension TestResponse {
     }
 
     /// The problem document's fields, checking its content type.
-    func problem() throws -> (title: String, detail: String, fields: [String]) {
+    func problem() throws -> (title: String, detail: String, fields: [String], messages: [String]) {
         guard headers[.contentType] == "application/problem+json" else {
             throw TestSupportError(
                 "not a problem document: \(headers[.contentType] ?? "no type") \(String(buffer: body))")
         }
         let object = try json()
-        let fields: [String]
-        if case .array(let errors)? = object["errors"] {
-            fields = errors.compactMap { if case .object(let error) = $0 { error["field"]?.stringValue } else { nil } }
-        } else {
-            fields = []
+        var errors: [[String: JSONValue]] = []
+        if case .array(let list)? = object["errors"] {
+            errors = list.compactMap { if case .object(let error) = $0 { error } else { nil } }
         }
-        return (object["title"]?.stringValue ?? "", object["detail"]?.stringValue ?? "", fields)
+        return (
+            object["title"]?.stringValue ?? "", object["detail"]?.stringValue ?? "",
+            errors.compactMap { $0["field"]?.stringValue }, errors.compactMap { $0["message"]?.stringValue }
+        )
     }
 }
 

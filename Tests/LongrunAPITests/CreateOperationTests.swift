@@ -188,23 +188,34 @@ import Testing
         }
     }
 
-    /// Hostile bodies get a 400, never a 5xx or a crash, and store nothing.
-    static let hostileBodies: [(String, [UInt8])] = {
+    /// Hostile bodies get a 400 that says what is wrong, never a 5xx or a crash, and
+    /// store nothing: (what, body, a phrase the problem's message holds).
+    static let hostileBodies: [(String, [UInt8], String)] = {
         let utf8: (String) -> [UInt8] = { Array($0.utf8) }
-        var bodies: [(String, [UInt8])] = []
-        bodies.append(
-            ("invalid UTF-8", utf8(#"{"kind":"demo.noop","metadata":{"a":""#) + [0xFF, 0xFE] + utf8(#""}}"#)))
-        bodies.append(("a huge number", utf8(#"{"kind":"demo.noop","priority":1e400}"#)))
-        let depth = 100_000
-        bodies.append(
-            ("deep nesting", utf8(String(repeating: "[", count: depth) + String(repeating: "]", count: depth))))
-        bodies.append(("a bare string", utf8(#""demo.noop""#)))
-        bodies.append(("NUL bytes", utf8(#"{"kind":"demo.noop","#) + [0, 0] + utf8("}")))
-        return bodies
+        let nested: (Int) -> [UInt8] = { utf8(String(repeating: "[", count: $0) + String(repeating: "]", count: $0)) }
+        return [
+            (
+                "invalid UTF-8", utf8(#"{"kind":"demo.noop","metadata":{"a":""#) + [0xFF, 0xFE] + utf8(#""}}"#),
+                "not valid UTF-8"
+            ),
+            ("a huge number", utf8(#"{"kind":"demo.noop","priority":1e400}"#), "too large"),
+            ("a huge number in the input", utf8(#"{"kind":"demo.noop","input":{"n":-2e999}}"#), "too large"),
+            ("deep nesting", nested(100_000), "deeper than 512"),
+            ("nesting one level too deep", utf8(#"{"kind":"demo.noop","input":"#) + nested(512) + utf8("}"), "deeper"),
+            ("a bare string", utf8(#""demo.noop""#), "must be a JSON object"),
+            ("NUL bytes", utf8(#"{"kind":"demo.noop","#) + [0, 0] + utf8("}"), "quoted name"),
+            ("an escaped NUL in the input", utf8(#"{"kind":"demo.noop","input":{"a":"x\u0000"}}"#), "\\u0000"),
+            ("an escaped NUL in a metadata name", utf8(#"{"kind":"demo.noop","metadata":{"\u0000":1}}"#), "\\u0000"),
+            ("a raw control character", utf8(#"{"kind":"demo.noop","queue":"a"#) + [0x01] + utf8(#""}"#), "control"),
+            ("a lone surrogate", utf8(#"{"kind":"demo.noop","input":{"a":"\udc00"}}"#), "surrogate"),
+            ("a name twice", utf8(#"{"kind":"demo.noop","kind":"demo.sleep"}"#), #"the name "kind" twice"#),
+            ("a name twice, deep down", utf8(#"{"kind":"demo.noop","input":{"a":{"b":1,"b":2}}}"#), #""b" twice"#),
+            ("text after the value", utf8(#"{"kind":"demo.noop"} {}"#), "after the JSON value"),
+        ]
     }()
 
     @Test(arguments: hostileBodies)
-    func hostileBodiesAnswer400(name: String, body: [UInt8]) async throws {
+    func hostileBodiesAnswer400(name: String, body: [UInt8], saying reason: String) async throws {
         try await APIHarness.run { api in
             let response = try await api.client.execute(
                 uri: "/v1/operations", method: .post,
@@ -212,6 +223,8 @@ import Testing
                 body: ByteBuffer(bytes: body)
             )
             #expect(response.status == .badRequest, "\(name)")
+            let messages = try response.problem().messages
+            #expect(messages.contains { $0.contains(reason) }, "\(name): \(messages)")
             #expect(try await api.operationCount() == 0)
             // And the node still serves.
             #expect(try await api.client.execute(uri: "/healthz", method: .get).status == .ok)

@@ -55,7 +55,8 @@ import Testing
 
     @Test(arguments: [
         ("status=paused", "status"), ("page_size=0", "page_size"), ("page_size=1001", "page_size"),
-        ("page_size=ten", "page_size"), ("page_token=garbage", "page_token"),
+        ("page_size=ten", "page_size"), ("page_token=garbage", "page_token"), ("kind=%00", "kind"),
+        ("kind=demo%20noop", "kind"),
     ])
     func badParametersAnswer400(query: String, field: String) async throws {
         try await APIHarness.run { api in

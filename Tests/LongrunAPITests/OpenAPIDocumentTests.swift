@@ -8,7 +8,7 @@ import Subprocess
 import Testing
 
 /// The served document is valid OpenAPI 3.1 (checked by an independent validator,
-/// openapi-spec-validator) and names exactly the routes the node serves.
+/// openapi-spec-validator), names exactly the routes the node serves and the kinds it runs.
 @Suite struct OpenAPIDocumentTests {
     @Test func theServedDocumentIsValidAndNamesEveryRouteTheServerHas() async throws {
         let configuration = APIConfiguration(
@@ -49,6 +49,8 @@ import Testing
         assert document["openapi"].startswith("3.1")
         assert document["paths"]["/process"]["post"].get("x-ouro-execution-mode") == "async"
         assert "x-ouro-execution-mode" not in document["paths"]["/noop"]["post"]
+        kind = document["components"]["schemas"]["CreateOperationRequest"]["properties"]["kind"]
+        assert kind["enum"] == ["demo.noop", "demo.sleep"], kind
         for path, item in document["paths"].items():
             for method in ("get", "post", "put", "patch", "delete"):
                 if method in item:

@@ -192,6 +192,11 @@ import Testing
             let wrongOnOne = try await api.send(.patch, "/v1/operations/\(UUID().uuidString)")
             #expect(wrongOnOne.status == .methodNotAllowed)
             #expect(wrongOnOne.headers[.allow] == "DELETE, GET")
+
+            // `…/{id}:cancel` is its own route; the `{id}` route's methods are not offered there.
+            let wrongOnCancel = try await api.send(.options, "/v1/operations/\(UUID().uuidString):cancel")
+            #expect(wrongOnCancel.status == .methodNotAllowed)
+            #expect(wrongOnCancel.headers[.allow] == "POST")
         }
     }
 
