@@ -132,7 +132,8 @@ import Testing
         "http://100.64.0.1/", "http://[fd00::1]/", "http://0.0.0.0/",
     ])
     func privateCallbacksAreRefusedByDefault(url: String) async throws {
-        try await APIHarness.run(configuration: .init()) { api in
+        let mount = APIConfiguration.KindMount(path: "/noop", kind: "demo.noop", requiresWebhook: false)
+        try await APIHarness.run(configuration: .init(mounts: [mount])) { api in
             let response = try await api.send(
                 .post, "/v1/operations", json: #"{"kind":"demo.noop","callback_url":"\#(url)"}"#)
             #expect(response.status == .unprocessableContent, "\(url)")
@@ -143,6 +144,10 @@ import Testing
             )
             #expect(ouro.status == .unprocessableContent, "\(url)")
             #expect(try ouro.problem().fields == ["ouro-webhook-url"])
+            let query = url.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            let mounted = try await api.send(.post, "/noop?callback_url=\(query)", json: "{}")
+            #expect(mounted.status == .unprocessableContent, "\(url)")
+            #expect(try mounted.problem().fields == ["callback_url"])
             #expect(try await api.operationCount() == 0)
         }
     }

@@ -56,12 +56,13 @@ struct NotifierHarness {
     }
 
     /// An operation that succeeded with `result`, through claim and complete, owing the
-    /// webhooks its callback URL and Ouro headers ask for.
+    /// webhooks its callback URL (the receiver's `callbackPath`, or `callbackURL`) and
+    /// Ouro headers ask for.
     func succeeded(
         result: JSONValue = .object(["rows": .integer(3)]), callbackPath: String? = "/hooks",
-        ouro: OuroContext = OuroContext()
+        callbackURL: String? = nil, ouro: OuroContext = OuroContext()
     ) async throws -> UUID {
-        let (id, token) = try await running(callbackPath: callbackPath, ouro: ouro)
+        let (id, token) = try await running(callbackPath: callbackPath, callbackURL: callbackURL, ouro: ouro)
         guard try await store.complete(id: id, leaseToken: token, result: result) else {
             throw TestSupportError("the completion did not take")
         }
@@ -69,12 +70,14 @@ struct NotifierHarness {
     }
 
     /// A running operation and its lease token.
-    func running(callbackPath: String? = "/hooks", ouro: OuroContext = OuroContext()) async throws -> (UUID, UUID) {
+    func running(
+        callbackPath: String? = "/hooks", callbackURL: String? = nil, ouro: OuroContext = OuroContext()
+    ) async throws -> (UUID, UUID) {
         let queue = "q" + UUID().lowercasedText.prefix(8)
         let created = try await store.create(
             NewOperation(
                 tenantID: tenant.id, kind: "report.build", input: .emptyObject, queue: queue,
-                callbackURL: callbackPath.map(receiver.url), ouro: ouro))
+                callbackURL: callbackURL ?? callbackPath.map(receiver.url), ouro: ouro))
         let claimed = try await store.claim(
             ClaimRequest(workerID: UUID(), slots: 1, queues: [queue], kinds: ["report.build"], lease: .seconds(60)))
         guard let operation = claimed.first, operation.id == created.id else {

@@ -191,6 +191,23 @@ import Testing
         }
     }
 
+    /// A name, not an address: what a DNS-rebinding attacker stores. `localhost` resolves
+    /// to loopback on every machine; the receiver listens there, so only the guard stops
+    /// the send, on the callback URL and on the Ouro webhook URL alike.
+    @Test func aNameResolvingToLoopbackIsRefusedAtSendTimeOnEveryPath() async throws {
+        try await NotifierHarness.with(configurations: [.fast(allowPrivate: false)]) { harness, _ in
+            let local = "http://localhost:\(harness.receiver.port)"
+            let id = try await harness.succeeded(
+                callbackURL: local + "/hooks", ouro: OuroContext(webhookURL: local + "/ouro", actionID: "act-9"))
+            let deliveries = try await harness.waitForDeliveries(id) {
+                $0.count == 2 && $0.allSatisfy { $0.status == .dead }
+            }
+            #expect(Set(deliveries.map(\.format)) == [.standard, .ouro])
+            #expect(deliveries.allSatisfy { $0.attempts.first?.error?.contains("refused") == true })
+            #expect(harness.receiver.requests.isEmpty)
+        }
+    }
+
     @Test func twoNotifiersDeliverFiveHundredWebhooksEachExactlyOnce() async throws {
         try await NotifierHarness.with(configurations: [.fast(concurrency: 8), .fast(concurrency: 8)]) { harness, _ in
             var ids: [UUID] = []
