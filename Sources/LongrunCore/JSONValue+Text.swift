@@ -45,6 +45,10 @@ extension JSONValue {
             case "\n": text += "\\n"
             case "\r": text += "\\r"
             case "\t": text += "\\t"
+            // PostgreSQL's jsonb cannot hold U+0000. Requests carrying one are refused;
+            // anything else (a handler's output) is kept with U+FFFD in its place, rather
+            // than failing the statement that carries it and every row batched with it.
+            case "\u{0}": text += "\u{FFFD}"
             case _ where scalar.value < 0x20:
                 let hex = String(scalar.value, radix: 16)
                 text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex

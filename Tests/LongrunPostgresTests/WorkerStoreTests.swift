@@ -169,6 +169,40 @@ import Testing
         }
     }
 
+    /// PostgreSQL cannot store U+0000 in text or jsonb. The API refuses it in requests; a
+    /// handler's result, error, message or log line holding one is stored with U+FFFD in
+    /// its place, rather than failing its batch (and every other ending in it) for ever.
+    @Test func aNulCharacterFromAHandlerIsStoredReplacedAndSpoilsNoBatch() async throws {
+        try await TestDatabase.with { database in
+            try await database.withStore { store in
+                let tenant = try await store.ensureTenant(named: "acme")
+                let first = try await make(store, tenant: tenant)
+                let second = try await make(store, tenant: tenant)
+                let claimedFirst = try await claimOne(store)
+                let claimedSecond = try await claimOne(store)
+                let held = try await store.record([
+                    ProgressReport(
+                        operationID: first, leaseToken: claimedFirst.leaseToken, progress: 5, message: "a\u{0}b",
+                        checkpoint: .object(["k\u{0}": .string("v\u{0}")]), logs: [.init(.info, "line\u{0}")])
+                ])
+                #expect(held.isEmpty)
+                let error = OperationError(code: .handlerError, message: "bad\u{0}")
+                let took = try await store.leave([
+                    Departure(
+                        id: first, leaseToken: claimedFirst.leaseToken,
+                        outcome: .succeeded(.object(["out": .string("x\u{0}y")]))),
+                    Departure(id: second, leaseToken: claimedSecond.leaseToken, outcome: .failed(error)),
+                ])
+                #expect(took == [first, second])
+                let done = try #require(try await store.operation(id: first, tenantID: tenant.id))
+                #expect(done.result == .object(["out": .string("x\u{FFFD}y")]) && done.message == "a\u{FFFD}b")
+                #expect(try await store.logs(operationID: first).map(\.message) == ["line\u{FFFD}"])
+                let failed = try #require(try await store.operation(id: second, tenantID: tenant.id))
+                #expect(failed.status == .failed && failed.error?.message == "bad\u{FFFD}")
+            }
+        }
+    }
+
     @Test func aReleaseGivesTheOperationBackAtOnceWithoutSpendingTheAttempt() async throws {
         try await TestDatabase.with { database in
             try await database.withStore { store in
