@@ -1,20 +1,24 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import Logging
 import LongrunCore
 import LongrunPostgres
+import LongrunTesting
 import LongrunWorker
 import ServiceLifecycle
 import Synchronization
 
-/// On an idle worker: how long from a client's create until the handler starts
-/// (pickup), and from a client's cancel until the running handler's Task is cancelled
-/// (cancel). The clock starts when the client issues its statement, so each sample also
-/// holds the write itself; the worker runs in this process, so one clock times both ends.
+/// On an idle system, one operation at a time, the four latencies a client feels:
+/// pickup (a client's create → the handler starts), cancel (a client's cancel → the
+/// running handler's Task is cancelled), webhook (a worker's completion → the webhook
+/// arrives at a receiver on loopback) and wait (a worker's completion → a waiting
+/// `GET …/wait` is answered). Each clock starts when the statement is issued, so each
+/// sample also holds that write; every part runs in this process on one clock.
 struct LatencyBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latency",
-        abstract: "Pickup (create → handler start) and cancel (cancel → handler's Task cancelled) latencies."
+        abstract: "Pickup, cancel, webhook and wait latencies on an idle system (HdrHistogram percentiles)."
     )
 
     @OptionGroup var database: BenchmarkDatabase
@@ -22,19 +26,46 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Samples of each latency.")
     var samples = 1000
 
+    /// The issue's goals for the p99 of each, in milliseconds.
+    static let goals: [(name: String, p99: Double)] = [("pickup", 20), ("cancel", 50), ("webhook", 100), ("wait", 50)]
+
     func run() async throws {
-        var logger = Logger(label: "longrun.bench")
-        logger.logLevel = .warning
-        let (pickup, cancel) = try await database.withURL(logger: logger) { url in
-            try await measure(url: url, logger: logger)
+        var quiet = Logger(label: "longrun.bench")
+        quiet.logLevel = .warning
+        let logger = quiet
+        let measured = try await database.withURL(logger: logger) { url in
+            let (pickup, cancel) = try await measure(url: url, logger: logger)
+            let key = try await benchmarkKey(url: url, logger: logger)
+            let tenantID = try await withPostgresStore(url: url, logger: logger) {
+                try await $0.ensureTenant(named: "bench").id
+            }
+            let webhook = try await WebhookReceiver.run { receiver in
+                try await WebhookBenchmark.latencies(
+                    url: url, tenantID: tenantID, receiver: receiver, samples: samples, concurrency: 64,
+                    logger: logger)
+            }
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            do {
+                let wait = try await WaitBenchmark.latencies(
+                    url: url, key: key, samples: samples, http: http, logger: logger
+                ).waited
+                try await http.shutdown()
+                return [pickup, cancel, webhook, wait]
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
         }
-        print("latency: \(samples) samples each, idle worker, clock from the client's statement")
-        print("  pickup (create → handler start)            \(pickup.summary)")
-        print("  cancel (cancel → handler's Task cancelled) \(cancel.summary)")
-        print(
-            jsonObject(
-                [("scenario", "\"latency\""), ("samples", "\(samples)")] + pickup.jsonFields("pickup")
-                    + cancel.jsonFields("cancel")))
+        print("latency: \(samples) samples each, idle system, one at a time, clock from the issuing statement")
+        var fields: [(String, String)] = [("scenario", "\"latency\""), ("samples", "\(samples)")]
+        for ((name, goal), samples) in zip(Self.goals, measured) {
+            let met = samples.milliseconds(at: 99) <= goal ? "met" : "missed"
+            print(
+                "  \(name.padding(toLength: 8, withPad: " ", startingAt: 0))\(samples.summary)   goal p99 ≤ \(Int(goal)) ms: \(met)"
+            )
+            fields += samples.jsonFields(name)
+        }
+        print(jsonObject(fields))
     }
 
     private func measure(url: String, logger: Logger) async throws -> (Samples, Samples) {

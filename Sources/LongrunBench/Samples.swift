@@ -1,34 +1,40 @@
 import Foundation
+import Histogram
 import LongrunCore
 
-/// Latencies of one measurement, and their percentiles in milliseconds.
+/// Latencies of one measurement in an HdrHistogram (microsecond resolution, three
+/// significant digits), and their percentiles in milliseconds.
 struct Samples {
-    private let sorted: [Duration]
+    private var histogram = Histogram<UInt64>(
+        lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
 
     init(_ samples: [Duration]) {
-        sorted = samples.sorted()
+        for sample in samples {
+            let microseconds = max(1, min(3_600_000_000, (sample.inSeconds * 1_000_000).rounded()))
+            _ = histogram.record(UInt64(microseconds))
+        }
     }
 
-    var count: Int { sorted.count }
+    var count: Int { Int(histogram.totalCount) }
 
-    /// The smallest sample at or above `fraction` of all (nearest rank); 1 gives the maximum.
-    func milliseconds(at fraction: Double) -> Double {
-        guard !sorted.isEmpty else { return 0 }
-        let rank = Int((Double(sorted.count) * fraction).rounded(.up))
-        return sorted[min(sorted.count - 1, max(0, rank - 1))].inSeconds * 1000
+    /// The value at `percentile` (0–100) of all samples; 100 gives the maximum.
+    func milliseconds(at percentile: Double) -> Double {
+        guard histogram.totalCount > 0 else { return 0 }
+        let microseconds = percentile >= 100 ? histogram.max : histogram.valueAtPercentile(percentile)
+        return Double(microseconds) / 1000
     }
 
     /// `p50 1.23 ms   p99 4.56 ms   max 7.89 ms`
     var summary: String {
-        "p50 \(format(milliseconds(at: 0.5))) ms   p99 \(format(milliseconds(at: 0.99))) ms   "
-            + "max \(format(milliseconds(at: 1))) ms"
+        "p50 \(format(milliseconds(at: 50))) ms   p99 \(format(milliseconds(at: 99))) ms   "
+            + "max \(format(milliseconds(at: 100))) ms"
     }
 
     /// `"<name>_p50_ms": …, "<name>_p99_ms": …, "<name>_max_ms": …`
     func jsonFields(_ name: String) -> [(String, String)] {
         [
-            ("\(name)_p50_ms", format(milliseconds(at: 0.5))), ("\(name)_p99_ms", format(milliseconds(at: 0.99))),
-            ("\(name)_max_ms", format(milliseconds(at: 1))),
+            ("\(name)_p50_ms", format(milliseconds(at: 50))), ("\(name)_p99_ms", format(milliseconds(at: 99))),
+            ("\(name)_max_ms", format(milliseconds(at: 100))),
         ]
     }
 

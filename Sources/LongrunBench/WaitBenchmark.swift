@@ -36,18 +36,14 @@ struct WaitBenchmark: AsyncParsableCommand {
         quiet.logLevel = .warning
         let logger = quiet
         try await database.withURL(logger: logger) { url in
-            let key = try await withPostgresStore(url: url, logger: logger) { store in
-                try await store.migrate()
-                let key = APIKey.generate()
-                try await store.addAPIKey(key, tenantID: try await store.ensureTenant(named: "bench").id)
-                return key.text
-            }
+            let key = try await benchmarkKey(url: url, logger: logger)
             var configuration = HTTPClient.Configuration()
             configuration.connectionPool = .init(
                 idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: streams + 16)
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             do {
-                let (waited, plain) = try await latencies(url: url, key: key, http: http, logger: logger)
+                let (waited, plain) = try await Self.latencies(
+                    url: url, key: key, samples: samples, http: http, logger: logger)
                 let (idle, holding) = try await memory(url: url, key: key, http: http, logger: logger)
                 try await http.shutdown()
                 print("wait: \(samples) samples, one waiter at a time; \(streams) open event streams")
@@ -72,12 +68,11 @@ struct WaitBenchmark: AsyncParsableCommand {
     }
 
     /// An API node in this process; one operation at a time is claimed, waited on, and
-    /// completed through the worker's own statement.
-    private func latencies(
-        url: String, key: String, http: HTTPClient, logger: Logger
-    ) async throws -> (
-        Samples, Samples
-    ) {
+    /// completed through the worker's own statement: completion → `/wait` answered, and
+    /// a plain `GET` of the same operation beside it.
+    static func latencies(
+        url: String, key: String, samples: Int, http: HTTPClient, logger: Logger
+    ) async throws -> (waited: Samples, plain: Samples) {
         let (store, pool) = try PostgresStore.connecting(to: url, logger: logger)
         let feed = ChangeFeed(source: store, limit: 100, logger: logger)
         let ready = AsyncStream<Int>.makeStream()
@@ -137,7 +132,7 @@ struct WaitBenchmark: AsyncParsableCommand {
         let base = "http://127.0.0.1:\(port)"
         var up = false
         for _ in 0..<200 where !up {
-            up = (try? await get(base + "/readyz", key: key, http: http)) != nil
+            up = (try? await Self.get(base + "/readyz", key: key, http: http)) != nil
             if !up { try await Task.sleep(for: .milliseconds(50)) }
         }
         guard up else { throw ValidationError("longrun api did not start") }
@@ -171,12 +166,22 @@ struct WaitBenchmark: AsyncParsableCommand {
         }
     }
 
-    private func get(_ url: String, key: String, http: HTTPClient) async throws -> ByteBuffer {
+    private static func get(_ url: String, key: String, http: HTTPClient) async throws -> ByteBuffer {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "authorization", value: "Bearer \(key)")
         let response = try await http.execute(request, timeout: .seconds(90))
         guard response.status == .ok else { throw ValidationError("\(url) answered \(response.status)") }
         return try await response.body.collect(upTo: 1 << 20)
+    }
+}
+
+/// A new API key of the tenant `bench` (the schema migrated first).
+func benchmarkKey(url: String, logger: Logger) async throws -> String {
+    try await withPostgresStore(url: url, logger: logger) { store in
+        try await store.migrate()
+        let key = APIKey.generate()
+        try await store.addAPIKey(key, tenantID: try await store.ensureTenant(named: "bench").id)
+        return key.text
     }
 }
 

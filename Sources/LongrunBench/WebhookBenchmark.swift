@@ -75,40 +75,15 @@ struct WebhookBenchmark: AsyncParsableCommand {
             try await store.migrate()
             return try await store.ensureTenant(named: "bench")
         }
-        let (store, group) = try notifierProcess(url: url, logger: logger)
-        let (latency, drainRate) = try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            // Let the notifier subscribe before the first sample.
-            try await Task.sleep(for: .seconds(1))
-            var latencies: [Duration] = []
-            for _ in 0..<samples {
-                let created = try await store.createOperation(
-                    NewOperation(
-                        tenantID: tenant.id, kind: "demo.noop", input: .emptyObject,
-                        callbackURL: receiver.url("/hook")))
-                guard case .created(let operation) = created,
-                    let claimed = try await store.claim(
-                        ClaimRequest(
-                            workerID: UUID(), slots: 1, queues: ["default"], kinds: ["demo.noop"], lease: .seconds(60))
-                    ).first, claimed.id == operation.id
-                else { throw ValidationError("the benchmark's operation was not claimed") }
-                let before = receiver.count
-                let issued = ContinuousClock.now
-                _ = try await store.complete(id: claimed.id, leaseToken: claimed.leaseToken, result: .emptyObject)
-                while receiver.count == before { try await Task.sleep(for: .microseconds(200)) }
-                latencies.append(receiver.requests[before].arrived - issued)
-            }
-
-            // Throughput: a backlog written while the notifier waits, then drained.
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            try await withPostgresStore(url: url, logger: logger) { store in
-                try await BenchmarkFixtures.prefillDeliveries(
-                    store: store, tenantID: tenant.id, url: receiver.url("/backlog"), count: deliveries)
-            }
-            return (latencies, try await drain(url: url, receiver: receiver, logger: logger))
+        let notifierLatency = try await Self.latencies(
+            url: url, tenantID: tenant.id, receiver: receiver, samples: samples, concurrency: concurrency,
+            logger: logger)
+        // Throughput: a backlog written while no notifier runs, then drained.
+        try await withPostgresStore(url: url, logger: logger) { store in
+            try await BenchmarkFixtures.prefillDeliveries(
+                store: store, tenantID: tenant.id, url: receiver.url("/backlog"), count: deliveries)
         }
-        let notifierLatency = Samples(latency)
+        let drainRate = try await drain(url: url, receiver: receiver, logger: logger)
         let plainLatency = Samples(plain)
         print("webhooks: \(samples) latency samples, \(deliveries) deliveries drained, \(concurrency) sends at once")
         print("  completion → webhook received   \(notifierLatency.summary)")
@@ -126,9 +101,42 @@ struct WebhookBenchmark: AsyncParsableCommand {
                 ] + notifierLatency.jsonFields("webhook") + plainLatency.jsonFields("plain")))
     }
 
+    /// On an idle notifier, one operation at a time: from the worker's completion
+    /// statement to the webhook's arrival at `receiver`.
+    static func latencies(
+        url: String, tenantID: Int64, receiver: WebhookReceiver, samples: Int, concurrency: Int, logger: Logger
+    ) async throws -> Samples {
+        let (store, group) = try notifierProcess(url: url, concurrency: concurrency, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            // Let the notifier subscribe before the first sample.
+            try await Task.sleep(for: .seconds(1))
+            var latencies: [Duration] = []
+            for _ in 0..<samples {
+                let created = try await store.createOperation(
+                    NewOperation(
+                        tenantID: tenantID, kind: "demo.noop", input: .emptyObject, callbackURL: receiver.url("/hook")))
+                guard case .created(let operation) = created,
+                    let claimed = try await store.claim(
+                        ClaimRequest(
+                            workerID: UUID(), slots: 1, queues: ["default"], kinds: ["demo.noop"], lease: .seconds(60))
+                    ).first, claimed.id == operation.id
+                else { throw ValidationError("the benchmark's operation was not claimed") }
+                let before = receiver.count
+                let issued = ContinuousClock.now
+                _ = try await store.complete(id: claimed.id, leaseToken: claimed.leaseToken, result: .emptyObject)
+                while receiver.count == before { try await Task.sleep(for: .microseconds(200)) }
+                latencies.append(receiver.requests[before].arrived - issued)
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return Samples(latencies)
+        }
+    }
+
     /// A fresh notifier drains the prefilled backlog; deliveries per second.
     private func drain(url: String, receiver: WebhookReceiver, logger: Logger) async throws -> Double {
-        let (_, group) = try notifierProcess(url: url, logger: logger)
+        let (_, group) = try Self.notifierProcess(url: url, concurrency: concurrency, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             let before = receiver.count
             let started = ContinuousClock.now
@@ -142,7 +150,9 @@ struct WebhookBenchmark: AsyncParsableCommand {
     }
 
     /// A store and the services of a notifier process on it.
-    private func notifierProcess(url: String, logger: Logger) throws -> (PostgresStore, ServiceGroup) {
+    private static func notifierProcess(
+        url: String, concurrency: Int, logger: Logger
+    ) throws -> (PostgresStore, ServiceGroup) {
         let (store, pool) = try PostgresStore.connecting(to: url, logger: logger)
         let notifier = Notifier(
             store: store,

@@ -27,6 +27,11 @@ import Testing
             #expect(
                 result.standardOutput.contains(#""scenario": "\#(arguments[0])""#),
                 "\(result.standardOutput)\n\(result.standardError)")
+            if arguments[0] == "latency" {
+                for name in ["pickup", "cancel", "webhook", "wait"] {
+                    #expect(result.standardOutput.contains(#""\#(name)_p99_ms""#), "\(result.standardOutput)")
+                }
+            }
         }
     }
 }
