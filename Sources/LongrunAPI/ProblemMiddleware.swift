@@ -36,7 +36,7 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch  where unavailable(error) {
             context.logger.warning(
                 "the database is out of reach; answered 503",
-                metadata: ["longrun.error": "\(error)", "longrun.path": "\(request.uri.path)"])
+                metadata: ["longrun.error": "\(String(reflecting: error))", "longrun.path": "\(request.uri.path)"])
             throw Problem(
                 status: .serviceUnavailable, title: "Database unavailable",
                 detail: "The database cannot be reached just now. Try again (a create with the same Idempotency-Key).",

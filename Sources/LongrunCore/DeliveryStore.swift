@@ -90,7 +90,7 @@ public struct DeliveryBacklog: Sendable, Hashable {
 }
 
 /// Where and how log lines go to the Ouro actions API.
-public struct OuroLogForwarding: Sendable, Hashable, CustomStringConvertible {
+public struct OuroLogForwarding: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
     public var baseURL: String
     public var apiKey: String
 
@@ -100,4 +100,6 @@ public struct OuroLogForwarding: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "OuroLogForwarding(baseURL: \(baseURL), apiKey: <redacted>)" }
+
+    public var customMirror: Mirror { Mirror(self, children: ["baseURL": baseURL, "apiKey": "<redacted>"]) }
 }

@@ -21,7 +21,7 @@ extension SchemaReadiness {
                 if pending.isEmpty { return }
                 report("waiting for migrations to be applied", "\(pending)")
             } catch {
-                report("waiting for the database", "\(error)")
+                report("waiting for the database", String(reflecting: error))
             }
             try await Task.sleep(for: interval)
             try Task.checkCancellation()

@@ -47,7 +47,8 @@ final class DeliveryResultWriter: Sendable {
         }
         guard !batch.isEmpty else { return }
         let written = await persistently(for: giveUpAfter) { error in
-            logger.warning("recording delivery attempts failed", metadata: ["longrun.error": "\(error)"])
+            logger.warning(
+                "recording delivery attempts failed", metadata: ["longrun.error": "\(String(reflecting: error))"])
         } _: {
             try await store.settleDeliveries(batch)
         }

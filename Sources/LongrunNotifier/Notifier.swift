@@ -119,7 +119,9 @@ public final class Notifier: Service {
                     for delivery in claimed { start(delivery, sender: sender, in: &sends) }
                     if claimed.count == free { continue }
                 } catch {
-                    logger.warning("claiming deliveries failed; trying again", metadata: ["longrun.error": "\(error)"])
+                    logger.warning(
+                        "claiming deliveries failed; trying again",
+                        metadata: ["longrun.error": "\(String(reflecting: error))"])
                 }
             }
             await doorbell.wait(upTo: nextWake())

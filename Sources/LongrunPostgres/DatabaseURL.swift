@@ -110,3 +110,20 @@ public struct DatabaseURL: Sendable {
         return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
     }
 }
+
+/// Never the password: a store, a service and anything holding them may be printed in a
+/// log line (swift-service-lifecycle logs each service's description at debug level).
+extension DatabaseURL: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        let place =
+            switch endpoint {
+            case .tcp(let host, let port): "\(host):\(port)"
+            case .socket(let path): path
+            }
+        return "postgres://\(username)\(password == nil ? "" : ":••••")@\(place)/\(database ?? "")"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror { Mirror(self, children: ["url": description]) }
+}

@@ -51,7 +51,9 @@ public final class NotificationPublisher: Service {
                 } catch {
                     logger.warning(
                         "a notification was not sent; listeners will find the change by polling",
-                        metadata: ["longrun.channel": "\(channel.rawValue)", "longrun.error": "\(error)"]
+                        metadata: [
+                            "longrun.channel": "\(channel.rawValue)", "longrun.error": "\(String(reflecting: error))",
+                        ]
                     )
                 }
             }

@@ -57,7 +57,8 @@ final class DepartureWriter: Sendable {
         guard !batch.isEmpty else { return }
         var took: Set<UUID> = []
         let written = await persistently(for: giveUpAfter) { error in
-            logger.warning("recording the end of attempts failed", metadata: ["longrun.error": "\(error)"])
+            logger.warning(
+                "recording the end of attempts failed", metadata: ["longrun.error": "\(String(reflecting: error))"])
         } _: {
             took = try await store.leave(batch.map(\.departure))
         }

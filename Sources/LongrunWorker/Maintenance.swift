@@ -33,7 +33,8 @@ public struct Maintenance: Service {
                 } catch is CancellationError {
                     return
                 } catch {
-                    logger.warning("maintenance failed; trying again", metadata: ["longrun.error": "\(error)"])
+                    logger.warning(
+                        "maintenance failed; trying again", metadata: ["longrun.error": "\(String(reflecting: error))"])
                 }
                 try? await Task.sleep(for: interval)
             }

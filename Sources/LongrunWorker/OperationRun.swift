@@ -30,6 +30,8 @@ final class OperationRun: Sendable {
         var handler: Task<Void, Never>?
         var stopReason: StopReason?
         var outcome: Outcome?
+        /// When the outcome came: the handler's return, or the moment it was given up on.
+        var settledAt: Date?
         var waiter: CheckedContinuation<Outcome, Never>?
     }
 
@@ -41,6 +43,9 @@ final class OperationRun: Sendable {
     }
 
     var stopReason: StopReason? { state.withLock { $0.stopReason } }
+
+    /// When the handler returned (or was abandoned); nil while it runs.
+    var settledAt: Date? { state.withLock { $0.settledAt } }
 
     /// Starts the handler in its own Task.
     func start(_ work: @escaping @Sendable () async throws -> JSONValue) {
@@ -90,6 +95,7 @@ final class OperationRun: Sendable {
         let waiter = state.withLock { state -> CheckedContinuation<Outcome, Never>? in
             guard state.outcome == nil else { return nil }
             state.outcome = outcome
+            state.settledAt = Date()
             defer { state.waiter = nil }
             return state.waiter
         }

@@ -97,7 +97,9 @@ final class ProgressReporter: Sendable {
                 written = false
                 logger.warning(
                     "progress could not be written; it is kept for the next write",
-                    metadata: ["longrun.error": "\(error)", "longrun.operations": "\(reports.count)"]
+                    metadata: [
+                        "longrun.error": "\(String(reflecting: error))", "longrun.operations": "\(reports.count)",
+                    ]
                 )
                 state.withLock { state in
                     for report in reports {

@@ -116,7 +116,8 @@ public final class Worker: Service {
                     // A full batch: more may be due, and the slots to take them are gone anyway.
                     if claimed.count == free { continue }
                 } catch {
-                    logger.warning("claiming failed; trying again", metadata: ["longrun.error": "\(error)"])
+                    logger.warning(
+                        "claiming failed; trying again", metadata: ["longrun.error": "\(String(reflecting: error))"])
                 }
             }
             await doorbell.wait(upTo: configuration.pollInterval)
@@ -196,10 +197,13 @@ public final class Worker: Service {
         let departure: (Departure.Outcome, WorkerMetrics.Event)
         switch (run.stopReason, outcome) {
         case (.cancelledByClient, _):
-            // When the handler gave the slot back, to compare with the cancel's commit
-            // (the operation's finished_at): scripts/chaos checks it against the grace.
+            // When the handler returned, to compare with the cancel's commit (the
+            // operation's finished_at): scripts/chaos checks it against the grace.
             var metadata = about()
-            metadata["longrun.handler_returned_at"] = "\(Date().formatted(Timestamp.style))"
+            if case .abandoned = outcome {
+            } else if let returned = run.settledAt {
+                metadata["longrun.handler_returned_at"] = "\(returned.formatted(Timestamp.style))"
+            }
             logger.info("cancelled by a client", metadata: metadata)
             metrics.count(.cancelled, kind: operation.kind)
             return
@@ -271,7 +275,7 @@ public final class Worker: Service {
                 }
                 metrics.heartbeatLag(ContinuousClock.now - scheduled)
             } catch  where !Task.isCancelled {
-                logger.warning("the heartbeat failed", metadata: ["longrun.error": "\(error)"])
+                logger.warning("the heartbeat failed", metadata: ["longrun.error": "\(String(reflecting: error))"])
             } catch {
                 return
             }
@@ -301,7 +305,8 @@ public final class Worker: Service {
                 for (kind, count) in expired { metrics.count(.expired, kind: kind, by: count) }
             } while expired.values.reduce(0, +) == configuration.rescueBatchSize && !Task.isCancelled
         } catch  where !Task.isCancelled {
-            logger.warning("rescuing expired leases failed", metadata: ["longrun.error": "\(error)"])
+            logger.warning(
+                "rescuing expired leases failed", metadata: ["longrun.error": "\(String(reflecting: error))"])
         } catch {
             // Shutting down.
         }

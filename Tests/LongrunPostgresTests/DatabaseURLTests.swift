@@ -13,6 +13,20 @@ struct DatabaseURLTests {
         #expect(configuration.database == "my db")
     }
 
+    /// However a URL, or anything holding one, is printed, the password stays out.
+    @Test func printingNeverShowsThePassword() throws {
+        let url = try DatabaseURL("postgres://ann:s3cr3t-pw@db.example:6543/longrun")
+        struct Holder { let url: DatabaseURL }
+        var dumped = ""
+        dump(Holder(url: url), to: &dumped)
+        for text in [
+            "\(url)", String(reflecting: url), "\(Holder(url: url))", String(reflecting: Holder(url: url)), dumped,
+        ] {
+            #expect(!text.contains("s3cr3t"), "\(text)")
+            #expect(text.contains("ann") && text.contains("db.example:6543"), "\(text)")
+        }
+    }
+
     @Test func aSocketFolderSelectsAUnixSocket() throws {
         let configuration = try DatabaseURL("postgresql://ann@/longrun?host=/run/postgresql").clientConfiguration
         #expect(configuration.unixSocketPath == "/run/postgresql/.s.PGSQL.5432")
