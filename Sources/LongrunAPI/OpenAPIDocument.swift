@@ -48,7 +48,8 @@ enum OpenAPIDocument {
                   requestBody:
                     content:
                       application/json:
-                        schema: {}
+                        schema:
+                          $ref: "#/components/schemas/StorableJSON"
                   responses:
                     "202":
                       $ref: "#/components/responses/Accepted"

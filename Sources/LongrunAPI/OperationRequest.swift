@@ -134,6 +134,10 @@ struct OperationRequest: Sendable, Encodable {
         switch value {
         case nil, .null?: return nil
         case .integer(let number)? where range.contains(Int(number)): return Int(number)
+        // JSON has one kind of number: 5.0 is the integer 5 (as JSON Schema says too).
+        case .number(let number)?
+        where number.rounded() == number && Double(range.lowerBound) <= number && number <= Double(range.upperBound):
+            return Int(number)
         default:
             errors.append(
                 .init(field: field, message: "must be an integer from \(range.lowerBound) to \(range.upperBound)"))

@@ -24,6 +24,12 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Folder of the private PostgreSQL (env: LONGRUN_DATA_DIR; default .longrun/postgres).")
     var dataDir: String?
 
+    @Flag(
+        help:
+            "Run no notifier: no webhook leaves this machine (dev allows callbacks anywhere; a fuzzer makes up hosts)."
+    )
+    var noNotifier = false
+
     func run() async throws {
         let logger = Logger(label: "longrun.dev")
         let apiConfiguration = try api.configuration(callbacks: callbacks, developing: true)
@@ -47,7 +53,7 @@ struct DevCommand: AsyncParsableCommand {
             }
             let services = try Services.process(
                 databaseURL: databaseURL, poolSize: try database.poolSize(), api: apiConfiguration, worker: workerRole,
-                notifier: notifierConfiguration,
+                notifier: noNotifier ? nil : notifierConfiguration,
                 logger: logger
             ) { port in
                 // Written straight to the descriptor: a pipe would otherwise buffer it.

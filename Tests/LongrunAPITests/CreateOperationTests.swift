@@ -54,6 +54,17 @@ import Testing
         }
     }
 
+    /// JSON has one kind of number: a whole number written with a fraction is that integer.
+    @Test func wholeNumbersWrittenWithAFractionAreIntegers() async throws {
+        try await APIHarness.run { api in
+            let response = try await api.send(
+                .post, "/v1/operations", json: #"{"kind":"demo.noop","priority":58.0,"max_attempts":8e0}"#)
+            #expect(response.status == .accepted)
+            let body = try response.json()
+            #expect(body["priority"] == .integer(58) && body["max_attempts"] == .integer(8))
+        }
+    }
+
     /// Each bad field, alone, answers 400 naming it, and nothing is stored.
     @Test(arguments: [
         (#"{"input":{}}"#, "kind"),
@@ -64,6 +75,8 @@ import Testing
         (#"{"kind":"demo.noop","queue":"a/b"}"#, "queue"),
         (#"{"kind":"demo.noop","priority":101}"#, "priority"),
         (#"{"kind":"demo.noop","priority":1.5}"#, "priority"),
+        (#"{"kind":"demo.noop","priority":1e300}"#, "priority"),
+        (#"{"kind":"demo.noop","max_attempts":100.5}"#, "max_attempts"),
         (#"{"kind":"demo.noop","priority":"high"}"#, "priority"),
         (#"{"kind":"demo.noop","max_attempts":0}"#, "max_attempts"),
         (#"{"kind":"demo.noop","max_attempts":1000}"#, "max_attempts"),

@@ -1,4 +1,4 @@
-# Shared by scripts/dev and scripts/test: make sure this machine has what Longrun needs.
+# Shared by the scripts in scripts/: make sure this machine has what Longrun and its checks need.
 # Sourced, not run.
 
 # The Swift toolchain cannot come from a package registry; say so plainly.
@@ -16,6 +16,23 @@ require_python_test_tools() {
   fi
   echo "installing openapi-spec-validator, PyYAML and standardwebhooks from PyPI (independent checks of the OpenAPI document and of webhook signatures)" >&2
   python3 -m pip install --quiet openapi-spec-validator pyyaml standardwebhooks
+}
+
+# schemathesis, the API fuzzer of scripts/fuzz, from PyPI into a virtualenv of its own
+# (.build/fuzz-venv), pinned: the seeds and exceptions of scripts/fuzz are for this version.
+SCHEMATHESIS_VERSION="4.32.5"
+FUZZ_VENV="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.build/fuzz-venv"
+require_schemathesis() {
+  if [ "$("$FUZZ_VENV/bin/schemathesis" --version 2>/dev/null || true)" = "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
+    return
+  fi
+  echo "installing schemathesis $SCHEMATHESIS_VERSION from PyPI into $FUZZ_VENV (the API fuzzer of scripts/fuzz)" >&2
+  if ! python3 -m venv "$FUZZ_VENV" >/dev/null 2>&1; then
+    # Debian's own python3 keeps venv in a package of its own.
+    apt_install python3-venv "to make $FUZZ_VENV" || exit 1
+    python3 -m venv "$FUZZ_VENV"
+  fi
+  "$FUZZ_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
 # What to put before a command that needs root: nothing as root, sudo when there is
