@@ -1,4 +1,5 @@
 import Foundation
+import LongrunCore
 import LongrunLocalPostgres
 import LongrunTesting
 import Subprocess
@@ -17,15 +18,19 @@ import FoundationNetworking
         var printed: [String]
     }
 
-    /// Starts `longrun dev`, waits for its ready line, checks both health routes, then
-    /// ends it with `ending` and returns what it saw and how the process ended.
-    func runDev(folder: URL, ending: Subprocess.Signal) async throws -> (Run, TerminationStatus, String) {
+    /// Starts `longrun dev` (with `extra` arguments), waits for its ready line, checks both
+    /// health routes, runs `whileRunning` with its port and API key, then ends it with
+    /// `ending` and returns what it saw and how the process ended.
+    func runDev(
+        folder: URL, ending: Subprocess.Signal, extra: [String] = [],
+        whileRunning: @escaping @Sendable (_ port: Int, _ key: String) async throws -> Void = { _, _ in }
+    ) async throws -> (Run, TerminationStatus, String) {
         let port = try freeLoopbackPort()
         var options = PlatformOptions()
         options.processGroupID = 0
         let result = try await Subprocess.run(
             .path(.init(try LongrunExecutable.path)),
-            arguments: ["dev", "--port", "\(port)", "--data-dir", folder.path],
+            arguments: .init(["dev", "--port", "\(port)", "--data-dir", folder.path] + extra),
             environment: LongrunExecutable.environment(),
             platformOptions: options,
             input: .none,
@@ -42,6 +47,8 @@ import FoundationNetworking
             }
             #expect(try await status(of: "http://127.0.0.1:\(port)/healthz") == 200)
             #expect(try await status(of: "http://127.0.0.1:\(port)/readyz") == 200)
+            let key = printed.first { $0.hasPrefix("api_key: ") }.map { String($0.dropFirst("api_key: ".count)) }
+            try await whileRunning(port, key ?? "")
             let pid = try postmasterPID(dataFolder: folder.appendingPathComponent("data"))
             try execution.send(signal: ending, toProcessGroup: true)
             return Run(port: port, serverPID: pid, printed: printed)
@@ -80,6 +87,44 @@ import FoundationNetworking
         let (again, secondTermination, errors) = try await runDev(folder: folder, ending: .interrupt)
         #expect(secondTermination == .exited(0), "\(errors)")
         #expect(await hasEnded(again.serverPID))
+    }
+}
+
+extension DevCommandTests {
+    /// dev's notifier sends a finished operation's webhook; with `--no-notifier` none
+    /// leaves (the fuzzer's runs rely on it), and the operation still finishes.
+    @Test(arguments: [false, true])
+    func aWebhookLeavesUnlessTheNotifierIsOff(off: Bool) async throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await WebhookReceiver.run { receiver in
+            let hook = receiver.url("/hook")
+            let (_, termination, errors) = try await runDev(
+                folder: folder, ending: .interrupt, extra: off ? ["--no-notifier"] : []
+            ) { port, key in
+                let base = "http://127.0.0.1:\(port)/v1/operations"
+                var create = URLRequest(url: URL(string: base)!)
+                create.httpMethod = "POST"
+                create.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+                create.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                create.httpBody = Data(#"{"kind":"demo.noop","callback_url":"\#(hook)"}"#.utf8)
+                let (body, _) = try await URLSession.shared.data(for: create)
+                guard case .object(let created)? = JSONValue(jsonBytes: Array(body)),
+                    case .string(let id)? = created["id"]
+                else { throw TestSupportError("no operation: \(String(decoding: body, as: UTF8.self))") }
+                var wait = URLRequest(url: URL(string: "\(base)/\(id)/wait?timeout=30")!)
+                wait.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+                let (done, _) = try await URLSession.shared.data(for: wait)
+                #expect(String(decoding: done, as: UTF8.self).contains(#""status":"succeeded""#))
+                if off {
+                    try await Task.sleep(for: .seconds(2))
+                    #expect(receiver.requests.isEmpty)
+                } else {
+                    _ = try await receiver.waitFor { $0.count == 1 }
+                }
+            }
+            #expect(termination == .exited(0), "\(errors)")
+        }
     }
 }
 
