@@ -78,8 +78,11 @@ import Testing
                         "GET /v1/operations HTTP/1.1\r\nHost: longrun\r\nAuthorization: Bearer \(api.acme)\r\n"
                             + headers + "\r\n")
                 }
-                let status = outcome.status ?? 0
-                #expect((400..<500).contains(status), "answered \(outcome.answer.prefix(200))")
+                // The node answers 400 and closes at once; with bytes of the request still
+                // unread, the close is a reset, which may discard the answer before it is
+                // read (seen under load). Either way: refused, never served, never a 5xx.
+                let refused = outcome.answer.isEmpty || (400..<500).contains(outcome.status ?? 0)
+                #expect(refused, "answered \(outcome.answer.prefix(200))")
             }
             #expect(try await api.freshGet("/v1/operations") == 200)
         }
