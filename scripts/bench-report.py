@@ -39,6 +39,18 @@ def main():
     out = []
     say = out.append
 
+    def heading(title):
+        say(f"## {title}")
+        say("")
+
+    def paragraph(*texts):
+        for text in texts:
+            say(text)
+        say("")
+
+    def table(header, alignment, rows):
+        paragraph(header, alignment, *rows)
+
     environment = {}
     if (folder / "environment.txt").exists():
         for line in (folder / "environment.txt").read_text().splitlines():
@@ -68,8 +80,7 @@ def main():
     say("")
 
     # Drain.
-    say("## Drain: pre-queued no-op operations, claimed and completed")
-    say("")
+    heading("Drain: pre-queued no-op operations, claimed and completed")
     drains = lines(folder, "drain.jsonl")
     if not drains:
         say("Not measured in this run.")
@@ -107,81 +118,65 @@ def main():
             say("")
 
     # End to end and creates.
-    say("## End to end and creates over HTTP")
-    say("")
+    heading("End to end and creates over HTTP")
     e2e = lines(folder, "e2e.jsonl")
     if e2e:
         run = e2e[0]
-        say(f"`e2e`: {run['operations']} operations created over HTTP by {run['clients']} clients, run by "
-            f"{run['workers']} worker processes, each with a webhook to a receiver on loopback.")
-        say("")
-        say("| figure | value | baseline (same run) | ratio | goal |")
-        say("| --- | ---: | ---: | ---: | --- |")
-        say(f"| operations/s, first request to last webhook | {number(run['operations_per_second'])} | "
+        paragraph(f"`e2e`: {run['operations']} operations created over HTTP by {run['clients']} clients, run by "
+                  f"{run['workers']} worker processes, each with a webhook to a receiver on loopback.")
+        table("| figure | value | baseline (same run) | ratio | goal |", "| --- | ---: | ---: | ---: | --- |", [
+            f"| operations/s, first request to last webhook | {number(run['operations_per_second'])} | "
             f"raw single-row INSERT {number(run['raw_inserts_per_second'])}/s | "
             f"{ratio(run['operations_per_second'], run['raw_inserts_per_second'])} | ≥ 0.5: "
-            f"{verdict(run['operations_per_second'] >= 0.5 * run['raw_inserts_per_second'])} |")
-        say(f"| create p99 at half that rate ({number(run['paced_rate'])}/s) | {run['paced_create_p99_ms']:.1f} ms | – | – | "
-            f"≤ 20 ms: {verdict(run['paced_create_p99_ms'] <= 20)} |")
-        say(f"| create p50 / p99 flat out | {run['create_p50_ms']:.1f} / {run['create_p99_ms']:.1f} ms | – | – | – |")
-        say("")
+            f"{verdict(run['operations_per_second'] >= 0.5 * run['raw_inserts_per_second'])} |",
+            f"| create p99 at half that rate ({number(run['paced_rate'])}/s) | {run['paced_create_p99_ms']:.1f} ms | – | – | "
+            f"≤ 20 ms: {verdict(run['paced_create_p99_ms'] <= 20)} |",
+            f"| create p50 / p99 flat out | {run['create_p50_ms']:.1f} / {run['create_p99_ms']:.1f} ms | – | – | – |"])
     else:
-        say("`e2e`: not measured in this run.")
-        say("")
+        paragraph("`e2e`: not measured in this run.")
     creates = lines(folder, "create.jsonl")
     if creates:
-        say("`create`: API creates beside raw INSERTs, and beside INSERTs that NOTIFY in their")
-        say("transaction (what notifications cost PostgreSQL itself).")
-        say("")
-        say("| clients | raw INSERT/s | + NOTIFY inside/s | ratio | API creates/s | ratio to raw | p50 ms | p99 ms |")
-        say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for run in creates:
-            say(f"| {run['clients']} | {number(run['raw_inserts_per_second'])} | {number(run['notifying_inserts_per_second'])} | "
-                f"{ratio(run['notifying_inserts_per_second'], run['raw_inserts_per_second'])} | "
-                f"{number(run['api_creates_per_second'])} | {ratio(run['api_creates_per_second'], run['raw_inserts_per_second'])} | "
-                f"{run['create_p50_ms']:.1f} | {run['create_p99_ms']:.1f} |")
-        say("")
+        paragraph("`create`: API creates beside raw INSERTs, and beside INSERTs that NOTIFY in their",
+                  "transaction (what notifications cost PostgreSQL itself).")
+        table("| clients | raw INSERT/s | + NOTIFY inside/s | ratio | API creates/s | ratio to raw | p50 ms | p99 ms |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", [
+                  f"| {run['clients']} | {number(run['raw_inserts_per_second'])} | {number(run['notifying_inserts_per_second'])} | "
+                  f"{ratio(run['notifying_inserts_per_second'], run['raw_inserts_per_second'])} | "
+                  f"{number(run['api_creates_per_second'])} | {ratio(run['api_creates_per_second'], run['raw_inserts_per_second'])} | "
+                  f"{run['create_p50_ms']:.1f} | {run['create_p99_ms']:.1f} |" for run in creates])
 
     # Latency.
-    say("## Latency on an idle system")
-    say("")
+    heading("Latency on an idle system")
     latency = lines(folder, "latency.jsonl")
     if latency:
         run = latency[0]
         say(f"{run['samples']} samples each, one at a time; HdrHistogram percentiles.")
         say("")
-        say("| latency | p50 ms | p99 ms | max ms | goal (p99) |")
-        say("| --- | ---: | ---: | ---: | --- |")
+        rows = []
         for name, what, goal in [
             ("pickup", "create issued → handler starts", 20), ("cancel", "cancel issued → handler's Task cancelled", 50),
             ("webhook", "completion → webhook received", 100), ("wait", "completion → `/wait` answered", 50),
         ]:
             p99 = run.get(f"{name}_p99_ms")
-            say(f"| {name} ({what}) | {run.get(f'{name}_p50_ms', 0):.2f} | {p99 or 0:.2f} | "
-                f"{run.get(f'{name}_max_ms', 0):.2f} | ≤ {goal} ms: {verdict(p99 is not None and p99 <= goal)} |")
-        say("")
+            rows.append(f"| {name} ({what}) | {run.get(f'{name}_p50_ms', 0):.2f} | {p99 or 0:.2f} | "
+                        f"{run.get(f'{name}_max_ms', 0):.2f} | ≤ {goal} ms: {verdict(p99 is not None and p99 <= goal)} |")
+        table("| latency | p50 ms | p99 ms | max ms | goal (p99) |", "| --- | ---: | ---: | ---: | --- |", rows)
     else:
-        say("Not measured in this run.")
-        say("")
+        paragraph("Not measured in this run.")
 
     # Scale.
-    say("## Scale: claim+complete with large tables")
-    say("")
+    heading("Scale: claim+complete with large tables")
     scale = lines(folder, "scale.jsonl")
     if scale:
-        say("| pending rows | finished rows | ops/s | cost vs first | goal |")
-        say("| ---: | ---: | ---: | ---: | --- |")
-        for run in scale:
-            say(f"| {number(run['pending'])} | {number(run['finished'])} | {number(run['operations_per_second'])} | "
-                f"{run['cost_ratio_to_first']:.2f} | ≤ 1.3: {verdict(run['cost_ratio_to_first'] <= 1.3)} |")
-        say("")
+        table("| pending rows | finished rows | ops/s | cost vs first | goal |", "| ---: | ---: | ---: | ---: | --- |", [
+            f"| {number(run['pending'])} | {number(run['finished'])} | {number(run['operations_per_second'])} | "
+            f"{run['cost_ratio_to_first']:.2f} | ≤ 1.3: {verdict(run['cost_ratio_to_first'] <= 1.3)} |"
+            for run in scale])
     else:
-        say("Not measured in this run.")
-        say("")
+        paragraph("Not measured in this run.")
 
     # Webhooks, waits, memory.
-    say("## Webhooks, long polls and memory")
-    say("")
+    heading("Webhooks, long polls and memory")
     webhooks = lines(folder, "webhooks.jsonl")
     if webhooks:
         run = webhooks[0]
