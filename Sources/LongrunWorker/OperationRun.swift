@@ -24,6 +24,11 @@ final class OperationRun: Sendable {
         case threw(any Error)
         /// Stopped, and did not return within the grace period.
         case abandoned
+
+        /// Whether the handler itself ended the run (returned or threw).
+        var handlerEnded: Bool {
+            if case .abandoned = self { false } else { true }
+        }
     }
 
     private struct State {

@@ -200,8 +200,7 @@ public final class Worker: Service {
             // When the handler returned, to compare with the cancel's commit (the
             // operation's finished_at): scripts/chaos checks it against the grace.
             var metadata = about()
-            if case .abandoned = outcome {
-            } else if let returned = run.settledAt {
+            if outcome.handlerEnded, let returned = run.settledAt {
                 metadata["longrun.handler_returned_at"] = "\(returned.formatted(Timestamp.style))"
             }
             logger.info("cancelled by a client", metadata: metadata)
