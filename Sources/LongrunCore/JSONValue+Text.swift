@@ -5,57 +5,76 @@
 extension JSONValue {
     /// Compact JSON text; object keys in sorted order.
     public var jsonText: String {
-        var text = ""
-        write(into: &text)
-        return text
+        String(decoding: jsonBytes, as: UTF8.self)
     }
 
-    private func write(into text: inout String) {
+    /// ``jsonText`` as UTF-8 bytes, written straight into a byte array: the ending of
+    /// every operation passes through here (a worker's batch of results), and appending
+    /// to a `String` scalar by scalar was a sixth of the worker's time.
+    public var jsonBytes: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        write(into: &bytes)
+        return bytes
+    }
+
+    private func write(into bytes: inout [UInt8]) {
         switch self {
-        case .null: text += "null"
-        case .bool(let value): text += value ? "true" : "false"
-        case .integer(let value): text += String(value)
-        case .number(let value): text += value.isFinite ? "\(value)" : "null"
-        case .string(let value): Self.writeString(value, into: &text)
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        case .integer(let value): bytes.append(contentsOf: String(value).utf8)
+        case .number(let value): bytes.append(contentsOf: (value.isFinite ? "\(value)" : "null").utf8)
+        case .string(let value): Self.writeString(value, into: &bytes)
         case .array(let values):
-            text += "["
+            bytes.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
-                if index > 0 { text += "," }
-                value.write(into: &text)
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                value.write(into: &bytes)
             }
-            text += "]"
+            bytes.append(UInt8(ascii: "]"))
         case .object(let fields):
-            text += "{"
+            bytes.append(UInt8(ascii: "{"))
             for (index, key) in fields.keys.sorted().enumerated() {
-                if index > 0 { text += "," }
-                Self.writeString(key, into: &text)
-                text += ":"
-                fields[key]!.write(into: &text)
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                Self.writeString(key, into: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                fields[key]!.write(into: &bytes)
             }
-            text += "}"
+            bytes.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func writeString(_ value: String, into text: inout String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            // PostgreSQL's jsonb cannot hold U+0000. Requests carrying one are refused;
-            // anything else (a handler's output) is kept with U+FFFD in its place, rather
-            // than failing the statement that carries it and every row batched with it.
-            case "\u{0}": text += "\u{FFFD}"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
+    /// A string's UTF-8 bytes between quotes. Only `"`, `\` and the control characters
+    /// need escaping, all of them ASCII, so every other byte (multi-byte characters
+    /// included) is copied as it is.
+    private static func writeString(_ value: String, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var plainFrom = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                bytes.append(contentsOf: utf8[plainFrom..<index])
+                plainFrom = index + 1
+                switch byte {
+                case 0x22: bytes.append(contentsOf: #"\""#.utf8)
+                case 0x5C: bytes.append(contentsOf: #"\\"#.utf8)
+                case 0x0A: bytes.append(contentsOf: #"\n"#.utf8)
+                case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
+                case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
+                // PostgreSQL's jsonb cannot hold U+0000. Requests carrying one are refused;
+                // anything else (a handler's output) is kept with U+FFFD in its place, rather
+                // than failing the statement that carries it and every row batched with it.
+                case 0x00: bytes.append(contentsOf: "\u{FFFD}".utf8)
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    bytes.append(contentsOf: #"\u00"#.utf8)
+                    bytes.append(hex[Int(byte >> 4)])
+                    bytes.append(hex[Int(byte & 0x0F)])
+                }
             }
+            bytes.append(contentsOf: utf8[plainFrom...])
         }
-        text += "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// Parses one JSON document (RFC 8259) from UTF-8 bytes; nil when they are not one.

@@ -18,7 +18,7 @@ extension JSONValue: PostgresEncodable, PostgresDecodable {
         into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<Encoder>
     ) throws {
         byteBuffer.writeInteger(Self.jsonbVersion)
-        byteBuffer.writeString(jsonText)
+        byteBuffer.writeBytes(jsonBytes)
     }
 
     public init<Decoder: PostgresJSONDecoder>(
