@@ -11,54 +11,15 @@ extension PostgresStore: DeliveryStore {
         limit: Int, formats: Set<WebhookDelivery.Format>, hold: Duration
     ) async throws -> [ClaimedDelivery] {
         guard limit > 0, !formats.isEmpty else { return [] }
-        let formatNames = formats.map(\.rawValue)
-        let operationColumns = Self.operationColumns.split(separator: ",")
-            .map { "o." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
-        let rows = try await client.query(
-            """
-            WITH completions AS (
-                SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
-                WHERE d.status = 'pending' AND d.format <> 'ouro_log' AND d.format = ANY(\(formatNames))
-                  AND d.next_attempt_at <= now()
-                ORDER BY d.next_attempt_at
-                LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-            ), forwards AS (
-                SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
-                WHERE \(formats.contains(.ouroLog)) AND d.status = 'pending' AND d.format = 'ouro_log'
-                  AND d.next_attempt_at <= now()
-                  AND NOT EXISTS (
-                      SELECT 1 FROM webhook_deliveries e
-                      WHERE e.operation_id = d.operation_id AND e.format = 'ouro_log' AND e.status = 'pending'
-                        AND e.log_id < d.log_id)
-                ORDER BY d.next_attempt_at
-                LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-            ), chosen AS (
-                SELECT id FROM (SELECT * FROM completions UNION ALL SELECT * FROM forwards) due
-                ORDER BY next_attempt_at LIMIT \(limit)
-            ), claimed AS (
-                UPDATE webhook_deliveries d
-                SET attempts = d.attempts + 1, updated_at = now(),
-                    next_attempt_at = now() + \(hold.inMilliseconds) * interval '1 millisecond'
-                FROM chosen WHERE d.id = chosen.id
-                RETURNING d.id, d.operation_id, d.format, d.url, d.attempts, d.log_id
-            )
-            SELECT c.id AS delivery_id, c.format AS delivery_format, c.url AS delivery_url,
-                   c.attempts AS delivery_attempt, t.webhook_secret, c.log_id, l.at AS log_at, l.level AS log_level,
-                   l.message AS log_message, \(unescaped: operationColumns)
-            FROM claimed c
-            JOIN operations o ON o.id = c.operation_id
-            JOIN tenants t ON t.id = o.tenant_id
-            LEFT JOIN operation_logs l ON l.operation_id = c.operation_id AND l.id = c.log_id
-            """,
-            logger: logger
-        ).collect()
+        let claimedRows = try await rows(
+            ClaimDeliveries(
+                formats: formats.map(\.rawValue).sorted(), limit: limit, forwardsLogs: formats.contains(.ouroLog),
+                holdMilliseconds: hold.inMilliseconds))
         // A row that cannot be read (a schema this build does not expect) would be claimed
         // again and again with the rest of every batch: it goes dead at once, and alone.
         var claimed: [ClaimedDelivery] = []
         var unreadable: [DeliveryResult] = []
-        for row in rows {
+        for row in claimedRows {
             do {
                 claimed.append(try ClaimedDelivery(row: row))
             } catch {
@@ -86,28 +47,8 @@ extension PostgresStore: DeliveryStore {
     /// the attempt claimed (another notifier may have taken it over after the hold).
     public func settleDeliveries(_ results: [DeliveryResult]) async throws {
         guard !results.isEmpty else { return }
-        let batch = JSONValue.array(results.map(\.recordsetRow))
-        try await client.query(
-            """
-            WITH result AS (
-                SELECT * FROM jsonb_to_recordset(\(batch)::jsonb) AS r(
-                    id uuid, n integer, status text, delay_ms bigint, refund integer, at float8,
-                    response_status integer, response_excerpt text, error text, latency_ms integer)
-            ), recorded AS (
-                INSERT INTO webhook_attempts (delivery_id, n, at, response_status, response_excerpt, error, latency_ms)
-                SELECT r.id, r.n, to_timestamp(r.at), r.response_status, r.response_excerpt, r.error, r.latency_ms
-                FROM result r JOIN webhook_deliveries d ON d.id = r.id
-                WHERE r.latency_ms IS NOT NULL
-                ON CONFLICT DO NOTHING
-            )
-            UPDATE webhook_deliveries d
-            SET status = r.status, attempts = d.attempts - r.refund, updated_at = now(),
-                next_attempt_at = now() + r.delay_ms * interval '1 millisecond'
-            FROM result r
-            WHERE d.id = r.id AND d.attempts = r.n AND d.status = 'pending'
-            """,
-            logger: logger
-        )
+        let settle = SettleDeliveries(recordset: JSONValue.array(results.map(\.recordsetRow)))
+        _ = try await rows(settle)
     }
 
     /// Counted through the two partial indexes of due rows, never by a scan of the table.
@@ -148,6 +89,96 @@ extension PostgresStore: DeliveryStore {
         )
         """
     }
+}
+
+/// ``PostgresStore/claimDeliveries(limit:formats:hold:)``'s statement.
+struct ClaimDeliveries: PostgresPreparedStatement {
+    static let sql = """
+        WITH completions AS (
+            SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+            WHERE d.status = 'pending' AND d.format <> 'ouro_log' AND d.format = ANY($1::text[])
+              AND d.next_attempt_at <= now()
+            ORDER BY d.next_attempt_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ), forwards AS (
+            SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+            WHERE $3::boolean AND d.status = 'pending' AND d.format = 'ouro_log'
+              AND d.next_attempt_at <= now()
+              AND NOT EXISTS (
+                  SELECT 1 FROM webhook_deliveries e
+                  WHERE e.operation_id = d.operation_id AND e.format = 'ouro_log' AND e.status = 'pending'
+                    AND e.log_id < d.log_id)
+            ORDER BY d.next_attempt_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ), chosen AS (
+            SELECT id FROM (SELECT * FROM completions UNION ALL SELECT * FROM forwards) due
+            ORDER BY next_attempt_at LIMIT $2
+        ), claimed AS (
+            UPDATE webhook_deliveries d
+            SET attempts = d.attempts + 1, updated_at = now(),
+                next_attempt_at = now() + $4 * interval '1 millisecond'
+            FROM chosen WHERE d.id = chosen.id
+            RETURNING d.id, d.operation_id, d.format, d.url, d.attempts, d.log_id
+        )
+        SELECT c.id AS delivery_id, c.format AS delivery_format, c.url AS delivery_url,
+               c.attempts AS delivery_attempt, t.webhook_secret, c.log_id, l.at AS log_at, l.level AS log_level,
+               l.message AS log_message, \(operationColumns)
+        FROM claimed c
+        JOIN operations o ON o.id = c.operation_id
+        JOIN tenants t ON t.id = o.tenant_id
+        LEFT JOIN operation_logs l ON l.operation_id = c.operation_id AND l.id = c.log_id
+        """
+    /// The operation's columns, read from `o`.
+    private static let operationColumns = PostgresStore.operationColumns.split(separator: ",")
+        .map { "o." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+    /// Read by ``ClaimedDelivery/init(row:)`` in the store, which sends an unreadable row
+    /// to the dead letters alone rather than failing the batch.
+    typealias Row = PostgresRow
+
+    var formats: [String]
+    var limit: Int
+    var forwardsLogs: Bool
+    var holdMilliseconds: Int64
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 4)
+        bindings.append(formats)
+        bindings.append(limit)
+        bindings.append(forwardsLogs)
+        bindings.append(holdMilliseconds)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
+}
+
+/// ``PostgresStore/settleDeliveries(_:)``'s statement: `$1` is a JSON array of results.
+struct SettleDeliveries: RecordsetStatement {
+    static let sql = """
+        WITH result AS (
+            SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
+                id uuid, n integer, status text, delay_ms bigint, refund integer, at float8,
+                response_status integer, response_excerpt text, error text, latency_ms integer)
+        ), recorded AS (
+            INSERT INTO webhook_attempts (delivery_id, n, at, response_status, response_excerpt, error, latency_ms)
+            SELECT r.id, r.n, to_timestamp(r.at), r.response_status, r.response_excerpt, r.error, r.latency_ms
+            FROM result r JOIN webhook_deliveries d ON d.id = r.id
+            WHERE r.latency_ms IS NOT NULL
+            ON CONFLICT DO NOTHING
+        )
+        UPDATE webhook_deliveries d
+        SET status = r.status, attempts = d.attempts - r.refund, updated_at = now(),
+            next_attempt_at = now() + r.delay_ms * interval '1 millisecond'
+        FROM result r
+        WHERE d.id = r.id AND d.attempts = r.n AND d.status = 'pending'
+        """
+    typealias Row = ()
+
+    var recordset: JSONValue
+
+    func decodeRow(_ row: PostgresRow) {}
 }
 
 extension DeliveryResult {

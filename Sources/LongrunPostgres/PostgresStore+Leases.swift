@@ -9,66 +9,21 @@ extension PostgresStore {
     /// claimed operation gets a fresh lease token and expiry, and its attempt counts up.
     public func claim(_ request: ClaimRequest) async throws -> [ClaimedOperation] {
         guard request.slots > 0, !request.queues.isEmpty, !request.kinds.isEmpty else { return [] }
-        let claimed = try await client.query(
-            """
-            WITH picked AS (
-                -- Per queue, so each scan is an equality on the index's first column and
-                -- reads rows in claim order: `queue = ANY(…)` would make PostgreSQL sort
-                -- every pending row of those queues on every claim.
-                SELECT candidate.id FROM unnest(\(request.queues)::text[]) AS q(name)
-                CROSS JOIN LATERAL (
-                    SELECT id, priority, run_at FROM operations
-                    WHERE status = 'pending' AND queue = q.name AND kind = ANY(\(request.kinds))
-                      AND run_at <= now() AND (deadline IS NULL OR deadline > now())
-                    ORDER BY priority DESC, run_at, id
-                    LIMIT \(request.slots)
-                    FOR UPDATE SKIP LOCKED
-                ) AS candidate
-                ORDER BY candidate.priority DESC, candidate.run_at, candidate.id
-                LIMIT \(request.slots)
-            )
-            UPDATE operations o
-            SET status = 'running', attempt = o.attempt + 1, started_at = coalesce(o.started_at, now()),
-                updated_at = now(), lease_owner = \(request.workerID), lease_token = gen_random_uuid(),
-                lease_expires_at = now() + \(request.lease.inMilliseconds) * interval '1 millisecond'
-            FROM picked WHERE o.id = picked.id
-            RETURNING o.id, o.kind, o.input, o.metadata, o.attempt, o.max_attempts, o.lease_token, o.deadline,
-                      o.checkpoint
-            """,
-            logger: logger
-        ).collect().map { row in
-            let (id, kind, input, metadata, attempt, maxAttempts, token, deadline, checkpoint) = try row.decode(
-                (UUID, String, JSONValue, JSONValue, Int, Int, UUID, Date?, JSONValue?).self
-            )
-            return ClaimedOperation(
-                id: id, kind: kind, input: input, metadata: metadata, attempt: attempt, maxAttempts: maxAttempts,
-                leaseToken: token, deadline: deadline, checkpoint: checkpoint
-            )
-        }
+        let claimed = try await rows(ClaimOperations(request: request))
         // Now running: waiters and event streams hear of it.
         announce(changed: claimed.map(\.id))
         return claimed
     }
 
     public func heartbeat(workerID: UUID, leaseTokens: [UUID], lease: Duration) async throws -> Set<UUID> {
-        let rows = try await client.query(
-            """
-            WITH beat AS (UPDATE workers SET last_heartbeat_at = now() WHERE id = \(workerID))
-            UPDATE operations
-            SET lease_expires_at = now() + \(lease.inMilliseconds) * interval '1 millisecond'
-            WHERE lease_owner = \(workerID) AND lease_token = ANY(\(leaseTokens)) AND status = 'running'
-            RETURNING lease_token
-            """,
-            logger: logger
-        )
-        return Set(try await rows.collect().map { try $0.decode(UUID.self) })
+        let beat = Heartbeat(workerID: workerID, leaseTokens: leaseTokens, leaseMilliseconds: lease.inMilliseconds)
+        return Set(try await rows(beat))
     }
 
     /// One statement for any number of reports: the operations whose lease still holds
     /// take the new values and their log lines, in order; the others take nothing.
     public func record(_ reports: [ProgressReport]) async throws -> Set<UUID> {
         guard !reports.isEmpty else { return [] }
-        let updates = JSONValue.array(reports.map(\.recordsetRow))
         var logRows: [JSONValue] = []
         for report in reports {
             for line in report.logs {
@@ -80,32 +35,8 @@ extension PostgresStore {
                 )
             }
         }
-        let logs = JSONValue.array(logRows)
-        let held = try await client.query(
-            """
-            WITH report AS (
-                SELECT * FROM jsonb_to_recordset(\(updates)::jsonb)
-                    AS r(id uuid, token uuid, progress smallint, message text, estimate float8, checkpoint jsonb)
-            ), updated AS (
-                UPDATE operations o
-                SET progress = coalesce(r.progress, o.progress), message = coalesce(r.message, o.message),
-                    estimated_completion = coalesce(to_timestamp(r.estimate), o.estimated_completion),
-                    checkpoint = coalesce(r.checkpoint, o.checkpoint), updated_at = now()
-                FROM report r
-                WHERE o.id = r.id AND o.lease_token = r.token AND o.status = 'running'
-                RETURNING o.id, o.lease_token, o.ouro_action_id
-            ), logged AS (
-                INSERT INTO operation_logs (operation_id, level, message)
-                SELECT l.id, l.level, l.message
-                FROM jsonb_to_recordset(\(logs)::jsonb) AS l(id uuid, level text, message text, n integer)
-                WHERE l.id IN (SELECT id FROM updated)
-                ORDER BY l.n
-                RETURNING id, operation_id
-            ), \(unescaped: Self.ouroLogForwards(logged: "logged", operations: "updated"))
-            SELECT id, lease_token, id IN (SELECT operation_id FROM forwarded) FROM updated
-            """,
-            logger: logger
-        ).collect().map { try $0.decode((UUID, UUID, Bool).self) }
+        let held = try await rows(
+            RecordProgress(reports: JSONValue.array(reports.map(\.recordsetRow)), logs: JSONValue.array(logRows)))
         announce(changed: reports.map(\.operationID), deliveries: held.filter { $0.2 }.map { $0.0 })
         return Set(reports.map(\.leaseToken)).subtracting(held.map { $0.1 })
     }
@@ -116,42 +47,11 @@ extension PostgresStore {
     public func leave(_ departures: [Departure]) async throws -> Set<UUID> {
         guard !departures.isEmpty else { return [] }
         let batch = JSONValue.array(try departures.map { try $0.recordsetRow() })
-        let rows = try await client.query(
-            """
-            WITH departure AS (
-                SELECT * FROM jsonb_to_recordset(\(batch)::jsonb) AS d(
-                    id uuid, token uuid, status text, result jsonb, error jsonb, delay_ms bigint, refund integer,
-                    log_level text, log_message text)
-            ), finished AS (
-                UPDATE operations o
-                SET status = d.status, result = d.result -> 'value', error = d.error,
-                    progress = CASE WHEN d.status = 'succeeded' THEN 100 ELSE o.progress END,
-                    finished_at = CASE WHEN d.status = 'pending' THEN NULL ELSE now() END,
-                    run_at = CASE WHEN d.status = 'pending'
-                                  THEN now() + d.delay_ms * interval '1 millisecond' ELSE o.run_at END,
-                    attempt = o.attempt - d.refund, updated_at = now(),
-                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-                FROM departure d
-                WHERE o.id = d.id AND o.lease_token = d.token AND o.status = 'running'
-                RETURNING o.id, o.queue, o.status, o.callback_url, o.ouro_webhook_url, o.ouro_action_id, d.delay_ms,
-                          d.log_level, d.log_message
-            ), logged AS (
-                INSERT INTO operation_logs (operation_id, level, message)
-                SELECT id, log_level, log_message FROM finished WHERE log_message IS NOT NULL
-                RETURNING id, operation_id
-            ), \(unescaped: Self.completionDeliveries(from: "finished")),
-            \(unescaped: Self.ouroLogForwards(logged: "logged", operations: "finished"))
-            SELECT id, queue, status = 'pending' AND delay_ms = 0,
-                   id IN (SELECT operation_id FROM queued UNION ALL SELECT operation_id FROM forwarded)
-            FROM finished
-            """,
-            logger: logger
-        ).collect()
+        let written = try await rows(LeaveRunning(recordset: batch))
         var left: Set<UUID> = []
         var dueQueues: Set<String> = []
         var owing: [UUID] = []
-        for row in rows {
-            let (id, queue, dueAgain, owesWebhooks) = try row.decode((UUID, String, Bool, Bool).self)
+        for (id, queue, dueAgain, owesWebhooks) in written {
             left.insert(id)
             if dueAgain { dueQueues.insert(queue) }
             if owesWebhooks { owing.append(id) }
@@ -237,4 +137,158 @@ extension ProgressReport {
         if let checkpoint { row["checkpoint"] = checkpoint }
         return .object(row)
     }
+}
+
+/// ``PostgresStore/claim(_:)``'s statement. Per queue, so each scan is an equality on
+/// the claim index's first column and reads rows in claim order: `queue = ANY(…)` would
+/// make PostgreSQL sort every pending row of those queues on every claim.
+struct ClaimOperations: PostgresPreparedStatement {
+    static let sql = """
+        WITH picked AS (
+            SELECT candidate.id FROM unnest($1::text[]) AS q(name)
+            CROSS JOIN LATERAL (
+                SELECT id, priority, run_at FROM operations
+                WHERE status = 'pending' AND queue = q.name AND kind = ANY($2::text[])
+                  AND run_at <= now() AND (deadline IS NULL OR deadline > now())
+                ORDER BY priority DESC, run_at, id
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED
+            ) AS candidate
+            ORDER BY candidate.priority DESC, candidate.run_at, candidate.id
+            LIMIT $3
+        )
+        UPDATE operations o
+        SET status = 'running', attempt = o.attempt + 1, started_at = coalesce(o.started_at, now()),
+            updated_at = now(), lease_owner = $4, lease_token = gen_random_uuid(),
+            lease_expires_at = now() + $5 * interval '1 millisecond'
+        FROM picked WHERE o.id = picked.id
+        RETURNING o.id, o.kind, o.input, o.metadata, o.attempt, o.max_attempts, o.lease_token, o.deadline,
+                  o.checkpoint
+        """
+    typealias Row = ClaimedOperation
+
+    var request: ClaimRequest
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(request.queues)
+        bindings.append(request.kinds)
+        bindings.append(request.slots)
+        bindings.append(request.workerID)
+        bindings.append(request.lease.inMilliseconds)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> ClaimedOperation {
+        let (id, kind, input, metadata, attempt, maxAttempts, token, deadline, checkpoint) = try row.decode(
+            (UUID, String, JSONValue, JSONValue, Int, Int, UUID, Date?, JSONValue?).self
+        )
+        return ClaimedOperation(
+            id: id, kind: kind, input: input, metadata: metadata, attempt: attempt, maxAttempts: maxAttempts,
+            leaseToken: token, deadline: deadline, checkpoint: checkpoint
+        )
+    }
+}
+
+/// ``PostgresStore/heartbeat(workerID:leaseTokens:lease:)``'s statement: extends the
+/// leases still held and answers their tokens.
+struct Heartbeat: PostgresPreparedStatement {
+    static let sql = """
+        WITH beat AS (UPDATE workers SET last_heartbeat_at = now() WHERE id = $1)
+        UPDATE operations
+        SET lease_expires_at = now() + $3 * interval '1 millisecond'
+        WHERE lease_owner = $1 AND lease_token = ANY($2::uuid[]) AND status = 'running'
+        RETURNING lease_token
+        """
+    typealias Row = UUID
+
+    var workerID: UUID
+    var leaseTokens: [UUID]
+    var leaseMilliseconds: Int64
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(workerID)
+        bindings.append(leaseTokens)
+        bindings.append(leaseMilliseconds)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> UUID { try row.decode(UUID.self) }
+}
+
+/// ``PostgresStore/record(_:)``'s statement: `$1` holds the reports, `$2` their log lines.
+struct RecordProgress: PostgresPreparedStatement {
+    static let sql = """
+        WITH report AS (
+            SELECT * FROM jsonb_to_recordset($1::jsonb)
+                AS r(id uuid, token uuid, progress smallint, message text, estimate float8, checkpoint jsonb)
+        ), updated AS (
+            UPDATE operations o
+            SET progress = coalesce(r.progress, o.progress), message = coalesce(r.message, o.message),
+                estimated_completion = coalesce(to_timestamp(r.estimate), o.estimated_completion),
+                checkpoint = coalesce(r.checkpoint, o.checkpoint), updated_at = now()
+            FROM report r
+            WHERE o.id = r.id AND o.lease_token = r.token AND o.status = 'running'
+            RETURNING o.id, o.lease_token, o.ouro_action_id
+        ), logged AS (
+            INSERT INTO operation_logs (operation_id, level, message)
+            SELECT l.id, l.level, l.message
+            FROM jsonb_to_recordset($2::jsonb) AS l(id uuid, level text, message text, n integer)
+            WHERE l.id IN (SELECT id FROM updated)
+            ORDER BY l.n
+            RETURNING id, operation_id
+        ), \(PostgresStore.ouroLogForwards(logged: "logged", operations: "updated"))
+        SELECT id, lease_token, id IN (SELECT operation_id FROM forwarded) FROM updated
+        """
+    typealias Row = (UUID, UUID, Bool)
+
+    var reports: JSONValue
+    var logs: JSONValue
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        try bindings.append(reports)
+        try bindings.append(logs)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// ``PostgresStore/leave(_:)``'s statement: `$1` is a JSON array of departures.
+struct LeaveRunning: RecordsetStatement {
+    static let sql = """
+        WITH departure AS (
+            SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(
+                id uuid, token uuid, status text, result jsonb, error jsonb, delay_ms bigint, refund integer,
+                log_level text, log_message text)
+        ), finished AS (
+            UPDATE operations o
+            SET status = d.status, result = d.result -> 'value', error = d.error,
+                progress = CASE WHEN d.status = 'succeeded' THEN 100 ELSE o.progress END,
+                finished_at = CASE WHEN d.status = 'pending' THEN NULL ELSE now() END,
+                run_at = CASE WHEN d.status = 'pending'
+                              THEN now() + d.delay_ms * interval '1 millisecond' ELSE o.run_at END,
+                attempt = o.attempt - d.refund, updated_at = now(),
+                lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+            FROM departure d
+            WHERE o.id = d.id AND o.lease_token = d.token AND o.status = 'running'
+            RETURNING o.id, o.queue, o.status, o.callback_url, o.ouro_webhook_url, o.ouro_action_id, d.delay_ms,
+                      d.log_level, d.log_message
+        ), logged AS (
+            INSERT INTO operation_logs (operation_id, level, message)
+            SELECT id, log_level, log_message FROM finished WHERE log_message IS NOT NULL
+            RETURNING id, operation_id
+        ), \(PostgresStore.completionDeliveries(from: "finished")),
+        \(PostgresStore.ouroLogForwards(logged: "logged", operations: "finished"))
+        SELECT id, queue, status = 'pending' AND delay_ms = 0,
+               id IN (SELECT operation_id FROM queued UNION ALL SELECT operation_id FROM forwarded)
+        FROM finished
+        """
+    typealias Row = (UUID, String, Bool, Bool)
+
+    var recordset: JSONValue
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

@@ -13,23 +13,51 @@ extension PostgresStore {
         idempotency_key, request_fingerprint, idempotency_expires_at
         """
 
+    /// Creates go out in batches (``CreateBatcher``): concurrent requests share one
+    /// statement and one commit.
     public func createOperation(_ new: NewOperation) async throws -> CreateOutcome {
-        let outcome: CreateOutcome
-        if let idempotency = new.idempotency {
-            outcome = try await create(new, idempotency: idempotency)
-        } else {
-            // Without a key the insert is the whole story: one statement, no transaction.
-            guard
-                let created = try await client.withConnection({ connection in
-                    try await Self.insertOperation(new, on: connection, logger: logger)
-                })
-            else { throw LongrunError(.environment, "an insert without an idempotency key did nothing") }
-            outcome = .created(created)
-        }
+        let outcome = try await creates.create(new, write: writeCreates)
         if case .created(let operation) = outcome {
             publisher.announce([operation.queue], on: .work)
         }
         return outcome
+    }
+
+    /// One batch of creates: one insert for all, then, for each request whose
+    /// `Idempotency-Key` was taken, the transaction that compares it with the earlier one.
+    @Sendable private func writeCreates(_ batch: [NewOperation]) async -> [Result<CreateOutcome, any Error>] {
+        let inserted: [UUID: OperationRecord]
+        do {
+            let client = client
+            let logger = logger
+            inserted = try await answered(within: Self.statementDeadline) {
+                try await client.withConnection { connection in
+                    try await Self.insertOperations(batch, on: connection, logger: logger)
+                }
+            }
+        } catch  where batch.count > 1 && !isUnavailable(error) {
+            // A row the database refuses must not fail the rest: each goes alone.
+            var results: [Result<CreateOutcome, any Error>] = []
+            for new in batch { results += await writeCreates([new]) }
+            return results
+        } catch {
+            return batch.map { _ in .failure(error) }
+        }
+        var results: [Result<CreateOutcome, any Error>] = []
+        for new in batch {
+            if let created = inserted[new.id] {
+                results.append(.success(.created(created)))
+            } else if let idempotency = new.idempotency {
+                do {
+                    results.append(.success(try await create(new, idempotency: idempotency)))
+                } catch {
+                    results.append(.failure(error))
+                }
+            } else {
+                results.append(.failure(LongrunError(.environment, "an insert without an idempotency key did nothing")))
+            }
+        }
+        return results
     }
 
     /// The create of a request with an `Idempotency-Key`: one transaction that frees
@@ -46,7 +74,7 @@ extension PostgresStore {
                 """,
                 logger: logger
             )
-            if let created = try await Self.insertOperation(new, on: connection, logger: logger) {
+            if let created = try await Self.insertOperations([new], on: connection, logger: logger)[new.id] {
                 return CreateOutcome.created(created)
             }
             // The key is live; a racing request with it has committed by now (the
@@ -65,39 +93,21 @@ extension PostgresStore {
         }
     }
 
-    /// The insert of a new operation; nil when its idempotency key is taken.
-    static func insertOperation(
-        _ new: NewOperation, on connection: PostgresConnection, logger: Logger
+    /// Inserts operations in one statement; those whose idempotency key is taken are
+    /// left out of the answer.
+    static func insertOperations(
+        _ batch: [NewOperation], on connection: PostgresConnection, logger: Logger
     )
-        async throws -> OperationRecord?
+        async throws -> [UUID: OperationRecord]
     {
-        try await connection.query(
-            """
-            INSERT INTO operations (
-                id, tenant_id, kind, input, metadata, queue, priority, max_attempts, deadline, callback_url,
-                ouro_webhook_url, ouro_webhook_token, ouro_action_id, ouro_route_id, ouro_route_org_id,
-                ouro_route_team_id, idempotency_key, request_fingerprint, idempotency_expires_at
-            ) VALUES (
-                \(new.id), \(new.tenantID), \(new.kind), \(new.input), \(new.metadata), \(new.queue),
-                \(new.priority), \(new.maxAttempts), \(new.deadline), \(new.callbackURL),
-                \(new.ouro.webhookURL), \(new.ouro.webhookToken), \(new.ouro.actionID), \(new.ouro.routeID),
-                \(new.ouro.routeOrgID), \(new.ouro.routeTeamID), \(new.idempotency?.key),
-                \(new.idempotency.map { Data($0.fingerprint) }), \(new.idempotency?.expiresAt)
-            )
-            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING \(unescaped: operationColumns)
-            """,
-            logger: logger
-        ).collect().first.map(OperationRecord.init(row:))
+        let inserted = try await connection.execute(InsertOperations(batch: batch), logger: logger).allRows()
+        return Dictionary(inserted.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The operation with `id` if it belongs to `tenantID`; another tenant's is nil,
     /// exactly like a missing one.
     public func operation(id: UUID, tenantID: Int64) async throws -> OperationRecord? {
-        try await client.query(
-            "SELECT \(unescaped: Self.operationColumns) FROM operations WHERE id = \(id) AND tenant_id = \(tenantID)",
-            logger: logger
-        ).collect().first.map(OperationRecord.init(row:))
+        try await rows(ReadOperation(id: id, tenantID: tenantID)).first
     }
 
     public func operations(tenantID: Int64, matching query: OperationQuery) async throws -> [OperationRecord] {
@@ -230,6 +240,94 @@ extension OperationRecord {
                 .map(IdempotencyRecord.init)
         )
     }
+}
+
+/// ``PostgresStore/operation(id:tenantID:)``'s statement: what every poll of a client reads.
+struct ReadOperation: PostgresPreparedStatement {
+    static let sql = "SELECT \(PostgresStore.operationColumns) FROM operations WHERE id = $1 AND tenant_id = $2"
+    typealias Row = OperationRecord
+
+    var id: UUID
+    var tenantID: Int64
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(id)
+        bindings.append(tenantID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> OperationRecord { try OperationRecord(row: row) }
+}
+
+/// ``PostgresStore/insertOperations(_:on:logger:)``'s statement: `$1` is a JSON array
+/// of ``NewOperation/recordsetRow(position:)``.
+struct InsertOperations: RecordsetStatement {
+    static let sql = """
+        INSERT INTO operations (
+            id, tenant_id, kind, input, metadata, queue, priority, max_attempts, deadline, callback_url,
+            ouro_webhook_url, ouro_webhook_token, ouro_action_id, ouro_route_id, ouro_route_org_id,
+            ouro_route_team_id, idempotency_key, request_fingerprint, idempotency_expires_at
+        )
+        SELECT id, tenant_id, kind, input -> 'value', metadata -> 'value', queue, priority, max_attempts,
+               timestamptz 'epoch' + deadline_us * interval '1 microsecond', callback_url,
+               ouro_webhook_url, ouro_webhook_token, ouro_action_id, ouro_route_id, ouro_route_org_id,
+               ouro_route_team_id, idempotency_key, decode(fingerprint, 'hex'),
+               timestamptz 'epoch' + key_expires_us * interval '1 microsecond'
+        FROM jsonb_to_recordset($1::jsonb) AS r(
+            position integer, id uuid, tenant_id bigint, kind text, input jsonb, metadata jsonb, queue text,
+            priority smallint, max_attempts integer, deadline_us bigint, callback_url text,
+            ouro_webhook_url text, ouro_webhook_token text, ouro_action_id text, ouro_route_id text,
+            ouro_route_org_id text, ouro_route_team_id text, idempotency_key text, fingerprint text,
+            key_expires_us bigint)
+        -- Of two creates with one key in a batch the first wins; the second finds it taken.
+        ORDER BY position
+        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING \(PostgresStore.operationColumns)
+        """
+    typealias Row = OperationRecord
+
+    var batch: [NewOperation]
+    var recordset: JSONValue { .array(batch.enumerated().map { $0.element.recordsetRow(position: $0.offset) }) }
+
+    func decodeRow(_ row: PostgresRow) throws -> OperationRecord { try OperationRecord(row: row) }
+}
+
+extension NewOperation {
+    /// This create as a row of the `jsonb_to_recordset` in
+    /// ``PostgresStore/insertOperations(_:on:logger:)``. JSON values travel wrapped
+    /// (`{"value": …}`) so that a JSON `null` stays a value; times travel as
+    /// microseconds since the Unix epoch, exactly.
+    fileprivate func recordsetRow(position: Int) -> JSONValue {
+        var row: [String: JSONValue] = [
+            "position": .integer(Int64(position)), "id": .string(id.lowercasedText), "tenant_id": .integer(tenantID),
+            "kind": .string(kind), "input": .object(["value": input]), "metadata": .object(["value": metadata]),
+            "queue": .string(queue), "priority": .integer(Int64(priority)),
+            "max_attempts": .integer(Int64(maxAttempts)),
+        ]
+        func text(_ key: String, _ value: String?) {
+            if let value { row[key] = .string(value) }
+        }
+        text("callback_url", callbackURL)
+        text("ouro_webhook_url", ouro.webhookURL)
+        text("ouro_webhook_token", ouro.webhookToken)
+        text("ouro_action_id", ouro.actionID)
+        text("ouro_route_id", ouro.routeID)
+        text("ouro_route_org_id", ouro.routeOrgID)
+        text("ouro_route_team_id", ouro.routeTeamID)
+        if let deadline { row["deadline_us"] = .integer(deadline.unixMicroseconds) }
+        if let idempotency {
+            row["idempotency_key"] = .string(idempotency.key)
+            row["fingerprint"] = .string(idempotency.fingerprint.map { String(format: "%02x", $0) }.joined())
+            row["key_expires_us"] = .integer(idempotency.expiresAt.unixMicroseconds)
+        }
+        return .object(row)
+    }
+}
+
+extension Date {
+    /// Whole microseconds since the Unix epoch: PostgreSQL's precision.
+    fileprivate var unixMicroseconds: Int64 { Int64((timeIntervalSince1970 * 1_000_000).rounded()) }
 }
 
 /// All three or nothing: the schema's CHECKs keep such column groups together.

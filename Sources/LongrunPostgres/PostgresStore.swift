@@ -17,6 +17,8 @@ public struct PostgresStore: Sendable {
     let migrator: Migrator
     /// Sends the store's wake-ups after commits; run it in the process's ServiceGroup.
     public let publisher: NotificationPublisher
+    /// Gathers concurrent creates into one insert.
+    let creates: CreateBatcher
 
     /// A store on `client`, a pool to `url`.
     public init(client: PostgresClient, url: DatabaseURL, logger: Logger) throws(LongrunError) {
@@ -25,6 +27,7 @@ public struct PostgresStore: Sendable {
         self.logger = logger
         self.migrator = try Migrator(client: client, logger: logger)
         self.publisher = NotificationPublisher(client: client, logger: logger)
+        self.creates = CreateBatcher()
     }
 }
 
@@ -57,6 +60,8 @@ extension PostgresStore: OperationStore {
 
     public func isUnavailable(_ error: any Error) -> Bool {
         switch error {
+        case is StatementDeadlineExceeded:
+            return true
         case let error as PostgresTransactionError:
             // BEGIN or COMMIT on a connection that went away.
             return [error.beginError, error.commitError, error.closureError].contains { $0.map(isUnavailable) ?? false }
