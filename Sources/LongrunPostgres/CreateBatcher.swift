@@ -7,7 +7,7 @@ import Synchronization
 /// commits once per batch. An idle node writes a create at once, alone: nothing waits
 /// for a window to fill.
 ///
-/// There is no background task. A create that finds a free writing turn writes itself
+/// There is no background loop. A create that finds a free writing turn writes itself
 /// and whoever waits (up to `maxBatch`), answers them, and hands the turn to the
 /// oldest create that arrived meanwhile, which writes the next batch.
 final class CreateBatcher: Sendable {
