@@ -44,6 +44,8 @@ extension JSONValue {
         }
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// A string's UTF-8 bytes between quotes. Only `"`, `\` and the control characters
     /// need escaping, all of them ASCII, so every other byte (multi-byte characters
     /// included) is copied as it is.
@@ -66,10 +68,9 @@ extension JSONValue {
                 // than failing the statement that carries it and every row batched with it.
                 case 0x00: bytes.append(contentsOf: "\u{FFFD}".utf8)
                 default:
-                    let hex = Array("0123456789abcdef".utf8)
                     bytes.append(contentsOf: #"\u00"#.utf8)
-                    bytes.append(hex[Int(byte >> 4)])
-                    bytes.append(hex[Int(byte & 0x0F)])
+                    bytes.append(hexDigits[Int(byte >> 4)])
+                    bytes.append(hexDigits[Int(byte & 0x0F)])
                 }
             }
             bytes.append(contentsOf: utf8[plainFrom...])

@@ -49,7 +49,14 @@ extension PostgresStore {
                 results.append(.success(.created(created)))
             } else if let idempotency = new.idempotency {
                 do {
-                    results.append(.success(try await create(new, idempotency: idempotency)))
+                    // Bounded like the insert: a hung transaction here would hold the
+                    // node's writing turn, and every create queued behind it.
+                    let store = self
+                    results.append(
+                        .success(
+                            try await answered(within: Self.statementDeadline) {
+                                try await store.create(new, idempotency: idempotency)
+                            }))
                 } catch {
                     results.append(.failure(error))
                 }
@@ -280,8 +287,10 @@ struct InsertOperations: RecordsetStatement {
             ouro_webhook_url text, ouro_webhook_token text, ouro_action_id text, ouro_route_id text,
             ouro_route_org_id text, ouro_route_team_id text, idempotency_key text, fingerprint text,
             key_expires_us bigint)
-        -- Of two creates with one key in a batch the first wins; the second finds it taken.
-        ORDER BY position
+        -- Keys in one order in every batch, so two batches that share keys wait for each
+        -- other instead of deadlocking; of two creates with one key in a batch the first
+        -- wins and the second finds it taken.
+        ORDER BY tenant_id, idempotency_key, position
         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING \(PostgresStore.operationColumns)
         """

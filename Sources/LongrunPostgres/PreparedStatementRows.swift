@@ -58,26 +58,30 @@ public struct StatementDeadlineExceeded: Error, CustomStringConvertible {
 /// comes first. An overrun `body` is left behind, not awaited: PostgresNIO 1.33 can
 /// lend a connection in the instant it dies, and a query written to it never returns;
 /// without a bound, one such query stopped a worker's progress writes (and with them
-/// its handlers) for good while its heartbeats kept the leases alive.
+/// its handlers) for good while its heartbeats kept the leases alive. The caller's
+/// cancellation is passed on to `body`.
+///
+/// A statement that overran may still commit later; callers treat the error like a lost
+/// connection (fenced writes, idempotency keys), as they must for any lost answer.
 func answered<Value: Sendable>(
     within deadline: Duration, _ body: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
-    try await withCheckedThrowingContinuation { continuation in
-        let answer = FirstAnswer(continuation)
-        let timer = Task {
-            try await Task.sleep(for: deadline)
-            answer.give(.failure(StatementDeadlineExceeded(deadline: deadline)))
-        }
-        Task {
-            let result: Result<Value, any Error>
-            do {
-                result = .success(try await body())
-            } catch {
-                result = .failure(error)
+    let work = Task { try await body() }
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            let answer = FirstAnswer(continuation)
+            let timer = Task {
+                try await Task.sleep(for: deadline)
+                answer.give(.failure(StatementDeadlineExceeded(deadline: deadline)))
             }
-            timer.cancel()
-            answer.give(result)
+            Task {
+                let result = await work.result
+                timer.cancel()
+                answer.give(result)
+            }
         }
+    } onCancel: {
+        work.cancel()
     }
 }
 

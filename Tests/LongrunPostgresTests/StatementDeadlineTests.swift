@@ -22,4 +22,16 @@ import Testing
             }
         }
     }
+
+    @Test func theCallersCancellationReachesTheBody() async throws {
+        let waiting = Task {
+            try await answered(within: .seconds(60)) {
+                try await Task.sleep(for: .seconds(60))
+                return 1
+            }
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+    }
 }
