@@ -44,7 +44,7 @@ enum Services {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> [any Service] {
         let (store, pool) = try PostgresStore.connecting(
-            to: databaseURL, maximumConnections: poolSize, genericPlans: api == nil, logger: logger)
+            to: databaseURL, maximumConnections: poolSize, logger: logger)
         var services: [any Service] = [pool, store.publisher]
         if let api {
             services.append(

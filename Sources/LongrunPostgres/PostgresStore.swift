@@ -34,25 +34,14 @@ public struct PostgresStore: Sendable {
 extension PostgresStore {
     /// A store with a pool of its own to `url`, for processes that wire themselves:
     /// run `pool` in the process's ServiceGroup before anything that uses the store.
-    ///
-    /// `genericPlans` sets `plan_cache_mode = force_generic_plan` on the pool's
-    /// connections: prepared statements are then planned once per connection whatever
-    /// their values. For processes that run only worker and notifier statements, whose
-    /// generic plans are the plans PostgreSQL picks anyway: the claim's `LIMIT` is a bind,
-    /// so by cost PostgreSQL would re-plan every claim (0.27 ms each, a sixth of the
-    /// server's CPU in an `e2e` run). Not for API nodes, whose list query needs the
-    /// values to use its index well.
     public static func connecting(
-        to url: String, maximumConnections: Int = 20, genericPlans: Bool = false, logger: Logger
+        to url: String, maximumConnections: Int = 20, logger: Logger
     ) throws
         -> (store: PostgresStore, pool: any Service)
     {
         let parsed = try DatabaseURL(url)
         var configuration = parsed.clientConfiguration
         configuration.options.maximumConnections = maximumConnections
-        if genericPlans {
-            configuration.options.additionalStartupParameters.append(("plan_cache_mode", "force_generic_plan"))
-        }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return (try PostgresStore(client: client, url: parsed, logger: logger), client)
     }

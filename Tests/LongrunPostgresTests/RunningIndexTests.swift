@@ -52,35 +52,3 @@ import Testing
         return try await database.rows(explain).map { try $0.decode(String.self) }.joined(separator: "\n")
     }
 }
-
-/// Worker and notifier processes plan their prepared statements once per connection.
-@Suite struct GenericPlanTests {
-    @Test func aPoolForGenericPlansAsksForThemAndClaimsUnderThem() async throws {
-        try await TestDatabase.with { database in
-            let (store, pool) = try PostgresStore.connecting(
-                to: database.url, genericPlans: true, logger: database.logger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await pool.run() }
-                defer { group.cancelAll() }
-                let mode = try await store.client.query("SHOW plan_cache_mode", logger: database.logger)
-                    .collect().first?.decode(String.self)
-                #expect(mode == "force_generic_plan")
-                let tenant = try await store.ensureTenant(named: "acme")
-                for _ in 0..<8 {
-                    _ = try await store.create(
-                        NewOperation(tenantID: tenant.id, kind: "demo.noop", input: .emptyObject))
-                }
-                // More claims than PostgreSQL's five custom plans, with different limits.
-                var claimed = 0
-                for slots in [1, 2, 1, 1, 1, 1, 1] {
-                    claimed += try await store.claim(
-                        ClaimRequest(
-                            workerID: UUID(), slots: slots, queues: ["default"], kinds: ["demo.noop"],
-                            lease: .seconds(30))
-                    ).count
-                }
-                #expect(claimed == 8)
-            }
-        }
-    }
-}
