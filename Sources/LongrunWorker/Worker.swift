@@ -23,6 +23,10 @@ public final class Worker: Service {
     let logger: Logger
     private let metrics = WorkerMetrics()
     private let runs = RunningOperations()
+    /// Runs whose handler has returned and whose end is still being written. Their slots
+    /// are free, but heartbeats keep their leases until the write: a rescuer must not
+    /// run again an operation whose end is only waiting for its statement.
+    private let settling = RunningOperations()
     private let draining = Atomic<Bool>(false)
     private let doorbell = Doorbell()
     private let reporter: ProgressReporter
@@ -174,10 +178,12 @@ public final class Worker: Service {
         // The slot is free once the handler is done: the write of how it ended goes out
         // in the next batch while the slot takes new work, so claiming and writing
         // overlap instead of taking turns. The lease stays until that write.
+        _ = settling.insert(run)
         metrics.busySlots(runs.remove(run))
         doorbell.ring()
         if reporter.hasPending(operation) { _ = await reporter.flush() }
         await settle(run, outcome)
+        _ = settling.remove(run)
     }
 
     /// Writes how the run ended, fenced by its lease token.
@@ -264,7 +270,7 @@ public final class Worker: Service {
             let scheduled = ContinuousClock.now + configuration.heartbeat
             try? await Task.sleep(until: scheduled)
             if Task.isCancelled { return }
-            let held = runs.all
+            let held = runs.all + settling.all
             do {
                 let kept = try await store.heartbeat(
                     workerID: configuration.id, leaseTokens: held.map(\.operation.leaseToken),
