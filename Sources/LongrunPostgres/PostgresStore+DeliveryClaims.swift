@@ -47,7 +47,7 @@ extension PostgresStore: DeliveryStore {
     /// the attempt claimed (another notifier may have taken it over after the hold).
     public func settleDeliveries(_ results: [DeliveryResult]) async throws {
         guard !results.isEmpty else { return }
-        let settle = SettleDeliveries(recordset: JSONValue.array(results.map(\.recordsetRow)))
+        let settle = SettleDeliveries(results: JSONValue.array(results.map(\.recordsetRow)))
         _ = try await rows(settle)
     }
 
@@ -92,7 +92,7 @@ extension PostgresStore: DeliveryStore {
 }
 
 /// ``PostgresStore/claimDeliveries(limit:formats:hold:)``'s statement.
-struct ClaimDeliveries: PostgresPreparedStatement {
+struct ClaimDeliveries: BoundStatement {
     static let sql = """
         WITH completions AS (
             SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
@@ -142,20 +142,13 @@ struct ClaimDeliveries: PostgresPreparedStatement {
     var forwardsLogs: Bool
     var holdMilliseconds: Int64
 
-    func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 4)
-        bindings.append(formats)
-        bindings.append(limit)
-        bindings.append(forwardsLogs)
-        bindings.append(holdMilliseconds)
-        return bindings
-    }
+    var binds: [any PostgresThrowingDynamicTypeEncodable] { [formats, limit, forwardsLogs, holdMilliseconds] }
 
     func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
 }
 
 /// ``PostgresStore/settleDeliveries(_:)``'s statement: `$1` is a JSON array of results.
-struct SettleDeliveries: RecordsetStatement {
+struct SettleDeliveries: BoundStatement {
     static let sql = """
         WITH result AS (
             SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
@@ -176,7 +169,8 @@ struct SettleDeliveries: RecordsetStatement {
         """
     typealias Row = ()
 
-    var recordset: JSONValue
+    var results: JSONValue
+    var binds: [any PostgresThrowingDynamicTypeEncodable] { [results] }
 
     func decodeRow(_ row: PostgresRow) {}
 }

@@ -47,7 +47,7 @@ extension PostgresStore {
     public func leave(_ departures: [Departure]) async throws -> Set<UUID> {
         guard !departures.isEmpty else { return [] }
         let batch = JSONValue.array(try departures.map { try $0.recordsetRow() })
-        let written = try await rows(LeaveRunning(recordset: batch))
+        let written = try await rows(LeaveRunning(departures: batch))
         var left: Set<UUID> = []
         var dueQueues: Set<String> = []
         var owing: [UUID] = []
@@ -142,7 +142,7 @@ extension ProgressReport {
 /// ``PostgresStore/claim(_:)``'s statement. Per queue, so each scan is an equality on
 /// the claim index's first column and reads rows in claim order: `queue = ANY(…)` would
 /// make PostgreSQL sort every pending row of those queues on every claim.
-struct ClaimOperations: PostgresPreparedStatement {
+struct ClaimOperations: BoundStatement {
     static let sql = """
         WITH picked AS (
             SELECT candidate.id FROM unnest($1::text[]) AS q(name)
@@ -169,14 +169,8 @@ struct ClaimOperations: PostgresPreparedStatement {
 
     var request: ClaimRequest
 
-    func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 5)
-        bindings.append(request.queues)
-        bindings.append(request.kinds)
-        bindings.append(request.slots)
-        bindings.append(request.workerID)
-        bindings.append(request.lease.inMilliseconds)
-        return bindings
+    var binds: [any PostgresThrowingDynamicTypeEncodable] {
+        [request.queues, request.kinds, request.slots, request.workerID, request.lease.inMilliseconds]
     }
 
     func decodeRow(_ row: PostgresRow) throws -> ClaimedOperation {
@@ -192,7 +186,7 @@ struct ClaimOperations: PostgresPreparedStatement {
 
 /// ``PostgresStore/heartbeat(workerID:leaseTokens:lease:)``'s statement: extends the
 /// leases still held and answers their tokens.
-struct Heartbeat: PostgresPreparedStatement {
+struct Heartbeat: BoundStatement {
     static let sql = """
         WITH beat AS (UPDATE workers SET last_heartbeat_at = now() WHERE id = $1)
         UPDATE operations
@@ -206,19 +200,13 @@ struct Heartbeat: PostgresPreparedStatement {
     var leaseTokens: [UUID]
     var leaseMilliseconds: Int64
 
-    func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 3)
-        bindings.append(workerID)
-        bindings.append(leaseTokens)
-        bindings.append(leaseMilliseconds)
-        return bindings
-    }
+    var binds: [any PostgresThrowingDynamicTypeEncodable] { [workerID, leaseTokens, leaseMilliseconds] }
 
     func decodeRow(_ row: PostgresRow) throws -> UUID { try row.decode(UUID.self) }
 }
 
 /// ``PostgresStore/record(_:)``'s statement: `$1` holds the reports, `$2` their log lines.
-struct RecordProgress: PostgresPreparedStatement {
+struct RecordProgress: BoundStatement {
     static let sql = """
         WITH report AS (
             SELECT * FROM jsonb_to_recordset($1::jsonb)
@@ -246,18 +234,13 @@ struct RecordProgress: PostgresPreparedStatement {
     var reports: JSONValue
     var logs: JSONValue
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        try bindings.append(reports)
-        try bindings.append(logs)
-        return bindings
-    }
+    var binds: [any PostgresThrowingDynamicTypeEncodable] { [reports, logs] }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 /// ``PostgresStore/leave(_:)``'s statement: `$1` is a JSON array of departures.
-struct LeaveRunning: RecordsetStatement {
+struct LeaveRunning: BoundStatement {
     static let sql = """
         WITH departure AS (
             SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(
@@ -288,7 +271,8 @@ struct LeaveRunning: RecordsetStatement {
         """
     typealias Row = (UUID, String, Bool, Bool)
 
-    var recordset: JSONValue
+    var departures: JSONValue
+    var binds: [any PostgresThrowingDynamicTypeEncodable] { [departures] }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

@@ -250,26 +250,21 @@ extension OperationRecord {
 }
 
 /// ``PostgresStore/operation(id:tenantID:)``'s statement: what every poll of a client reads.
-struct ReadOperation: PostgresPreparedStatement {
+struct ReadOperation: BoundStatement {
     static let sql = "SELECT \(PostgresStore.operationColumns) FROM operations WHERE id = $1 AND tenant_id = $2"
     typealias Row = OperationRecord
 
     var id: UUID
     var tenantID: Int64
 
-    func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(id)
-        bindings.append(tenantID)
-        return bindings
-    }
+    var binds: [any PostgresThrowingDynamicTypeEncodable] { [id, tenantID] }
 
     func decodeRow(_ row: PostgresRow) throws -> OperationRecord { try OperationRecord(row: row) }
 }
 
 /// ``PostgresStore/insertOperations(_:on:logger:)``'s statement: `$1` is a JSON array
 /// of ``NewOperation/recordsetRow(position:)``.
-struct InsertOperations: RecordsetStatement {
+struct InsertOperations: BoundStatement {
     static let sql = """
         INSERT INTO operations (
             id, tenant_id, kind, input, metadata, queue, priority, max_attempts, deadline, callback_url,
@@ -297,7 +292,9 @@ struct InsertOperations: RecordsetStatement {
     typealias Row = OperationRecord
 
     var batch: [NewOperation]
-    var recordset: JSONValue { .array(batch.enumerated().map { $0.element.recordsetRow(position: $0.offset) }) }
+    var binds: [any PostgresThrowingDynamicTypeEncodable] {
+        [JSONValue.array(batch.enumerated().map { $0.element.recordsetRow(position: $0.offset) })]
+    }
 
     func decodeRow(_ row: PostgresRow) throws -> OperationRecord { try OperationRecord(row: row) }
 }
