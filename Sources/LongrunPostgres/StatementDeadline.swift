@@ -19,34 +19,65 @@ public struct StatementDeadlineExceeded: Error, CustomStringConvertible {
 func answered<Value: Sendable>(
     within deadline: Duration, _ body: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
-    let work = Task { try await body() }
-    return try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { continuation in
-            let answer = FirstAnswer(continuation)
-            let timer = Task {
-                try await Task.sleep(for: deadline)
-                answer.give(.failure(StatementDeadlineExceeded(deadline: deadline)))
-            }
-            Task {
-                let result = await work.result
-                timer.cancel()
-                answer.give(result)
-            }
+    let answer = FirstAnswer<Value>()
+    // The body's own task answers the caller directly: one hop, not a relay, since every
+    // heartbeat and claim goes through here.
+    let work = Task {
+        do {
+            answer.give(.success(try await body()))
+        } catch {
+            answer.give(.failure(error))
         }
+    }
+    let timer = Task {
+        try await Task.sleep(for: deadline)
+        answer.give(.failure(StatementDeadlineExceeded(deadline: deadline)))
+    }
+    defer { timer.cancel() }
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { answer.wait($0) }
     } onCancel: {
         work.cancel()
     }
 }
 
-/// Resumes a continuation with the first result given to it; later ones are dropped.
+/// The first result given, handed to the waiting continuation whether it comes before
+/// or after the continuation does; later results are dropped.
 private final class FirstAnswer<Value: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Value, any Error>?>
+    private enum State {
+        case empty
+        case waiting(CheckedContinuation<Value, any Error>)
+        case given(Result<Value, any Error>)
+        case done
+    }
 
-    init(_ continuation: CheckedContinuation<Value, any Error>) {
-        self.continuation = Mutex(continuation)
+    private let state = Mutex(State.empty)
+
+    func wait(_ continuation: CheckedContinuation<Value, any Error>) {
+        let early: Result<Value, any Error>? = state.withLock { state in
+            guard case .given(let result) = state else {
+                state = .waiting(continuation)
+                return nil
+            }
+            state = .done
+            return result
+        }
+        if let early { continuation.resume(with: early) }
     }
 
     func give(_ result: Result<Value, any Error>) {
-        continuation.withLock { $0.take() }?.resume(with: result)
+        let waiting: CheckedContinuation<Value, any Error>? = state.withLock { state in
+            switch state {
+            case .empty:
+                state = .given(result)
+                return nil
+            case .waiting(let continuation):
+                state = .done
+                return continuation
+            case .given, .done:
+                return nil
+            }
+        }
+        waiting?.resume(with: result)
     }
 }
