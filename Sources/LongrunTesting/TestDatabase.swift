@@ -19,10 +19,17 @@ public struct TestDatabase: Sendable {
     public let url: String
     public let logger: Logger
 
-    /// Creates a fresh database (migrated unless told otherwise), runs `body`, drops it.
+    /// Creates a fresh database (migrated unless told otherwise), runs `body`, drops it;
+    /// holds one of the suite's ``TestSlots`` meanwhile.
     public static func with<Result: Sendable>(
         migrated: Bool = true,
         _ body: @Sendable (TestDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await TestSlots.with { try await withFreshDatabase(migrated: migrated, body) }
+    }
+
+    private static func withFreshDatabase<Result: Sendable>(
+        migrated: Bool, _ body: @Sendable (TestDatabase) async throws -> Result
     ) async throws -> Result {
         let server = try await SharedServer.shared.url()
         let name = "longrun_test_" + UUID().lowercasedText.replacingOccurrences(of: "-", with: "")

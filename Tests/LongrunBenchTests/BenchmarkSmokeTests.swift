@@ -17,19 +17,22 @@ import Testing
         ["wait", "--samples", "20", "--streams", "20"],
     ])
     func aScenarioRunsToTheEndAndPrintsItsFigures(arguments: [String]) async throws {
-        try await TestDatabase.with(migrated: false) { database in
-            let result = try await Subprocess.run(
-                .path(.init(try LongrunExecutable.sibling("longrun-bench"))),
-                arguments: .init(arguments + ["--database-url", database.url]),
-                environment: LongrunExecutable.environment(),
-                output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
-            #expect(result.terminationStatus == .exited(0), "\(result.standardError)")
-            #expect(
-                result.standardOutput.contains(#""scenario": "\#(arguments[0])""#),
-                "\(result.standardOutput)\n\(result.standardError)")
-            if arguments[0] == "latency" {
-                for name in ["pickup", "cancel", "webhook", "wait"] {
-                    #expect(result.standardOutput.contains(#""\#(name)_p99_ms""#), "\(result.standardOutput)")
+        // A scenario runs an API node or workers of its own beside the database.
+        try await TestSlots.with(weight: 2) {
+            try await TestDatabase.with(migrated: false) { database in
+                let result = try await Subprocess.run(
+                    .path(.init(try LongrunExecutable.sibling("longrun-bench"))),
+                    arguments: .init(arguments + ["--database-url", database.url]),
+                    environment: LongrunExecutable.environment(),
+                    output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+                #expect(result.terminationStatus == .exited(0), "\(result.standardError)")
+                #expect(
+                    result.standardOutput.contains(#""scenario": "\#(arguments[0])""#),
+                    "\(result.standardOutput)\n\(result.standardError)")
+                if arguments[0] == "latency" {
+                    for name in ["pickup", "cancel", "webhook", "wait"] {
+                        #expect(result.standardOutput.contains(#""\#(name)_p99_ms""#), "\(result.standardOutput)")
+                    }
                 }
             }
         }

@@ -26,32 +26,45 @@ import FoundationNetworking
         whileRunning: @escaping @Sendable (_ port: Int, _ key: String) async throws -> Void = { _, _ in }
     ) async throws -> (Run, TerminationStatus, String) {
         let port = try freeLoopbackPort()
-        var options = PlatformOptions()
-        options.processGroupID = 0
-        let result = try await Subprocess.run(
-            .path(.init(try LongrunExecutable.path)),
-            arguments: .init(["dev", "--port", "\(port)", "--data-dir", folder.path] + extra),
-            environment: LongrunExecutable.environment(),
-            platformOptions: options,
-            input: .none,
-            output: .sequence,
-            error: .string(limit: 1 << 20)
-        ) { execution in
-            var printed: [String] = []
-            for try await line in execution.standardOutput.strings() {
-                printed.append(line)
-                if line.contains("curl") { break }
+        let options = {
+            var options = PlatformOptions()
+            options.processGroupID = 0
+            return options
+        }()
+        // A private PostgreSQL, an API node, a worker and a notifier: a few tests' worth.
+        let result = try await TestSlots.with(weight: 3) {
+            try await Subprocess.run(
+                .path(.init(try LongrunExecutable.path)),
+                arguments: .init(["dev", "--port", "\(port)", "--data-dir", folder.path] + extra),
+                environment: LongrunExecutable.environment(),
+                platformOptions: options,
+                input: .none,
+                output: .sequence,
+                error: .string(limit: 1 << 20)
+            ) { execution in
+                // A dev that hangs is killed, which ends the read below: a stuck child must fail
+                // this test, not hold the suite until CI gives up.
+                let watchdog = Task {
+                    try await Task.sleep(for: .seconds(180))
+                    try execution.send(signal: .kill, toProcessGroup: true)
+                }
+                defer { watchdog.cancel() }
+                var printed: [String] = []
+                for try await line in execution.standardOutput.strings() {
+                    printed.append(line)
+                    if line.contains("curl") { break }
+                }
+                guard printed.last?.contains("curl") == true else {
+                    return Run(port: port, serverPID: 0, printed: printed)
+                }
+                #expect(try await status(of: "http://127.0.0.1:\(port)/healthz") == 200)
+                #expect(try await status(of: "http://127.0.0.1:\(port)/readyz") == 200)
+                let key = printed.first { $0.hasPrefix("api_key: ") }.map { String($0.dropFirst("api_key: ".count)) }
+                try await whileRunning(port, key ?? "")
+                let pid = try postmasterPID(dataFolder: folder.appendingPathComponent("data"))
+                try execution.send(signal: ending, toProcessGroup: true)
+                return Run(port: port, serverPID: pid, printed: printed)
             }
-            guard printed.last?.contains("curl") == true else {
-                return Run(port: port, serverPID: 0, printed: printed)
-            }
-            #expect(try await status(of: "http://127.0.0.1:\(port)/healthz") == 200)
-            #expect(try await status(of: "http://127.0.0.1:\(port)/readyz") == 200)
-            let key = printed.first { $0.hasPrefix("api_key: ") }.map { String($0.dropFirst("api_key: ".count)) }
-            try await whileRunning(port, key ?? "")
-            let pid = try postmasterPID(dataFolder: folder.appendingPathComponent("data"))
-            try execution.send(signal: ending, toProcessGroup: true)
-            return Run(port: port, serverPID: pid, printed: printed)
         }
         let run = result.closureResult
         guard run.serverPID != 0 else {

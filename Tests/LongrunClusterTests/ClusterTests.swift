@@ -13,14 +13,16 @@ import Testing
     @Test func aShortChaosRunKeepsEveryInvariant() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("longrun-chaos-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try await Subprocess.run(
-            .path("/usr/bin/env"),
-            arguments: ["python3", ProcessCluster.chaosScript, "--operations", "100", "--rate", "10"],
-            environment: LongrunExecutable.environment([
-                "LONGRUN_BIN": try LongrunExecutable.path, "LONGRUN_CLUSTER_DIR": folder.path,
-                "LONGRUN_CLUSTER_PORT": "\(try ProcessCluster.freeBasePort())",
-            ]),
-            output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+        let result = try await TestSlots.with(weight: ProcessCluster.clusterWeight) {
+            try await Subprocess.run(
+                .path("/usr/bin/env"),
+                arguments: ["python3", ProcessCluster.chaosScript, "--operations", "100", "--rate", "10"],
+                environment: LongrunExecutable.environment([
+                    "LONGRUN_BIN": try LongrunExecutable.path, "LONGRUN_CLUSTER_DIR": folder.path,
+                    "LONGRUN_CLUSTER_PORT": "\(try ProcessCluster.freeBasePort())",
+                ]),
+                output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+        }
         #expect(result.terminationStatus == .exited(0), "\(result.standardOutput)\n\(result.standardError)")
         let summary = try JSONDecoder().decode(JSONValue.self, from: Data(result.standardOutput.utf8))
         guard case .object(let fields) = summary, case .object(let faults)? = fields["faults"] else {

@@ -25,6 +25,16 @@ struct ProcessCluster: Sendable {
     static func run<Result: Sendable>(
         environment extra: [String: String] = [:], _ body: @Sendable (ProcessCluster) async throws -> Result
     ) async throws -> Result {
+        try await TestSlots.with(weight: clusterWeight) { try await start(environment: extra, body) }
+    }
+
+    /// The ``TestSlots`` a whole cluster of processes holds: a database, two API nodes,
+    /// three workers, a notifier and a balancer weigh as much as several tests.
+    static let clusterWeight = 4
+
+    private static func start<Result: Sendable>(
+        environment extra: [String: String], _ body: @Sendable (ProcessCluster) async throws -> Result
+    ) async throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("longrun-cluster-\(UUID())")
         let basePort = try freeBasePort()
         var environment = [
