@@ -3,6 +3,7 @@ import LongrunCore
 import LongrunLocalPostgres
 import LongrunTesting
 import Subprocess
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -31,6 +32,10 @@ import FoundationNetworking
             options.processGroupID = 0
             return options
         }()
+        // A dev that hangs, starting or stopping, is killed: a stuck child must fail this
+        // test, not hold the suite until CI gives up.
+        let killTimer = KillTimer()
+        defer { killTimer.disarm() }
         // A private PostgreSQL, an API node, a worker and a notifier: a few tests' worth.
         let result = try await TestSlots.with(weight: 3) {
             try await Subprocess.run(
@@ -42,13 +47,7 @@ import FoundationNetworking
                 output: .sequence,
                 error: .string(limit: 1 << 20)
             ) { execution in
-                // A dev that hangs is killed, which ends the read below: a stuck child must fail
-                // this test, not hold the suite until CI gives up.
-                let watchdog = Task {
-                    try await Task.sleep(for: .seconds(180))
-                    try execution.send(signal: .kill, toProcessGroup: true)
-                }
-                defer { watchdog.cancel() }
+                killTimer.arm(after: .seconds(180)) { try execution.send(signal: .kill, toProcessGroup: true) }
                 var printed: [String] = []
                 for try await line in execution.standardOutput.strings() {
                     printed.append(line)
@@ -101,6 +100,23 @@ import FoundationNetworking
         #expect(secondTermination == .exited(0), "\(errors)")
         #expect(await hasEnded(again.serverPID))
     }
+}
+
+/// Kills a child after a while unless disarmed first; it outlives the closure that arms
+/// it, so it bounds the wait for the child to exit as well.
+private final class KillTimer: Sendable {
+    private let timer = Mutex<Task<Void, any Error>?>(nil)
+
+    func arm(after delay: Duration, _ kill: @escaping @Sendable () throws -> Void) {
+        timer.withLock {
+            $0 = Task {
+                try await Task.sleep(for: delay)
+                try kill()
+            }
+        }
+    }
+
+    func disarm() { timer.withLock { $0?.cancel() } }
 }
 
 extension DevCommandTests {
