@@ -279,6 +279,7 @@ let package = Package(
             name: "LongrunCLITests",
             dependencies: [
                 "LongrunCLI",
+                "LongrunClient",
                 "LongrunCore",
                 "LongrunLocalPostgres",
                 "LongrunPostgres",

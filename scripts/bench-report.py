@@ -145,6 +145,32 @@ def main():
                   f"{number(run['api_creates_per_second'])} | {ratio(run['api_creates_per_second'], run['raw_inserts_per_second'])} | "
                   f"{run['create_p50_ms']:.1f} | {run['create_p99_ms']:.1f} |" for run in creates])
 
+    # Notifications on and off.
+    heading("Notifications on and off")
+    drain_poll = lines(folder, "drain-poll.jsonl")
+    e2e_poll = lines(folder, "e2e-poll.jsonl")
+    rows = []
+    for polled in drain_poll:
+        listened = next((run for run in drains if run["processes"] == polled["processes"]
+                         and run["concurrency"] == polled["concurrency"]), None)
+        if listened:
+            rows.append(f"| drain, {polled['processes']} × {polled['concurrency']} | "
+                        f"{number(listened['operations_per_second'])} | {number(polled['operations_per_second'])} | "
+                        f"{ratio(polled['operations_per_second'], listened['operations_per_second'])} |")
+    if e2e and e2e_poll:
+        rows.append(f"| e2e, operations/s | {number(e2e[0]['operations_per_second'])} | "
+                    f"{number(e2e_poll[0]['operations_per_second'])} | "
+                    f"{ratio(e2e_poll[0]['operations_per_second'], e2e[0]['operations_per_second'])} |")
+        rows.append(f"| e2e, create p99 at half rate (ms) | {e2e[0]['paced_create_p99_ms']:.1f} | "
+                    f"{e2e_poll[0]['paced_create_p99_ms']:.1f} | – |")
+    if rows:
+        paragraph("Longrun with LISTEN/NOTIFY (the default) and with `--notifications poll` (no LISTEN, no",
+                  "NOTIFY; every process re-reads every 100 ms), same sizes, same run. The raw insert with",
+                  "and without a NOTIFY in its transaction is in the `create` table above.")
+        table("| figure | listen | poll | poll / listen |", "| --- | ---: | ---: | ---: |", rows)
+    else:
+        paragraph("Not measured in this run.")
+
     # Latency.
     heading("Latency on an idle system")
     latency = lines(folder, "latency.jsonl")

@@ -13,6 +13,7 @@ struct DrainBenchmark: AsyncParsableCommand {
     )
 
     @OptionGroup var database: BenchmarkDatabase
+    @OptionGroup var notifications: BenchmarkNotifications
 
     @Option(help: "Operations queued before the workers start.")
     var operations = 20_000
@@ -42,7 +43,9 @@ struct DrainBenchmark: AsyncParsableCommand {
                 return drains
             }
         }
-        print("drain: \(operations) demo.noop operations, \(concurrency) slots per worker process")
+        print(
+            "drain: \(operations) demo.noop operations, \(concurrency) slots per worker process, "
+                + "notifications: \(notifications.notifications)")
         for drain in drains {
             let rate = Double(operations) / drain.seconds
             print("  \(drain.processes) worker process(es)   \(String(format: "%8.0f", rate)) operations/s")
@@ -51,7 +54,8 @@ struct DrainBenchmark: AsyncParsableCommand {
             print(
                 jsonObject([
                     ("scenario", "\"drain\""), ("operations", "\(operations)"), ("processes", "\(drain.processes)"),
-                    ("concurrency", "\(concurrency)"), ("seconds", String(format: "%.3f", drain.seconds)),
+                    ("concurrency", "\(concurrency)"), ("notifications", "\"\(notifications.notifications)\""),
+                    ("seconds", String(format: "%.3f", drain.seconds)),
                     ("operations_per_second", String(format: "%.1f", Double(operations) / drain.seconds)),
                 ]))
         }
@@ -82,18 +86,23 @@ struct DrainBenchmark: AsyncParsableCommand {
     }
 
     private func startWorker(url: String) throws -> Process {
-        try startLongrun(["worker", "--concurrency", "\(concurrency)", "--poll-interval", "1s"], databaseURL: url)
+        try startLongrun(
+            ["worker", "--concurrency", "\(concurrency)", "--poll-interval", "1s"], databaseURL: url,
+            environment: notifications.environment)
     }
 }
 
 /// Starts the sibling `longrun` with `arguments` on `databaseURL`, quiet but for warnings.
-func startLongrun(_ arguments: [String], databaseURL: String) throws -> Process {
+func startLongrun(
+    _ arguments: [String], databaseURL: String, environment settings: [String: String] = [:]
+) throws -> Process {
     let process = Process()
     process.executableURL = try siblingExecutable("longrun")
     process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment["DATABASE_URL"] = databaseURL
     environment["LONGRUN_LOG_LEVEL"] = "warning"
+    environment.merge(settings) { _, setting in setting }
     process.environment = environment
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = FileHandle.nullDevice

@@ -20,6 +20,7 @@ struct EndToEndBenchmark: AsyncParsableCommand {
     )
 
     @OptionGroup var database: BenchmarkDatabase
+    @OptionGroup var notifications: BenchmarkNotifications
 
     @Option(help: "Operations created in the throughput run.")
     var operations = 5_000
@@ -62,13 +63,17 @@ struct EndToEndBenchmark: AsyncParsableCommand {
         }
         let port = try freeLoopbackPort()
         var processes = [
-            try startLongrun(["api", "--port", "\(port)", "--allow-private-callbacks"], databaseURL: url),
-            try startLongrun(["notifier", "--allow-private-callbacks"], databaseURL: url),
+            try startLongrun(
+                ["api", "--port", "\(port)", "--allow-private-callbacks"], databaseURL: url,
+                environment: notifications.environment),
+            try startLongrun(
+                ["notifier", "--allow-private-callbacks"], databaseURL: url, environment: notifications.environment),
         ]
         for _ in 0..<workers {
             processes.append(
                 try startLongrun(
-                    ["worker", "--concurrency", "\(concurrency)", "--poll-interval", "1s"], databaseURL: url))
+                    ["worker", "--concurrency", "\(concurrency)", "--poll-interval", "1s"], databaseURL: url,
+                    environment: notifications.environment))
         }
         defer {
             for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
@@ -112,6 +117,7 @@ struct EndToEndBenchmark: AsyncParsableCommand {
             for process in processes { process.waitUntilExit() }
             return EndToEndReport(
                 operations: operations, clients: clients, workers: workers, concurrency: concurrency,
+                notifications: notifications.notifications,
                 rawInsertsPerSecond: Double(rawInserts) / Double(seconds), operationsPerSecond: rate,
                 closedLoopCreates: Samples(closedLoop), pacedRate: rate / 2, pacedCreates: Samples(paced))
         } catch {
@@ -188,6 +194,7 @@ struct EndToEndReport {
     var clients: Int
     var workers: Int
     var concurrency: Int
+    var notifications: String
     var rawInsertsPerSecond: Double
     var operationsPerSecond: Double
     var closedLoopCreates: Samples
@@ -198,7 +205,7 @@ struct EndToEndReport {
 
     var table: String {
         """
-        e2e: \(operations) operations, \(clients) clients, \(workers) worker process(es) × \(concurrency) slots, a notifier
+        e2e: \(operations) operations, \(clients) clients, \(workers) worker process(es) × \(concurrency) slots, a notifier; notifications: \(notifications)
           raw single-row INSERT                 \(String(format: "%8.0f", rawInsertsPerSecond)) rows/s
           create → run → webhook                \(String(format: "%8.0f", operationsPerSecond)) operations/s   (\(String(format: "%.2f", ratio)) × raw)
           create latency, clients flat out      \(closedLoopCreates.summary)
@@ -211,6 +218,7 @@ struct EndToEndReport {
             [
                 ("scenario", "\"e2e\""), ("operations", "\(operations)"), ("clients", "\(clients)"),
                 ("workers", "\(workers)"), ("concurrency", "\(concurrency)"),
+                ("notifications", "\"\(notifications)\""),
                 ("raw_inserts_per_second", String(format: "%.1f", rawInsertsPerSecond)),
                 ("operations_per_second", String(format: "%.1f", operationsPerSecond)),
                 ("ratio_to_raw", String(format: "%.3f", ratio)),

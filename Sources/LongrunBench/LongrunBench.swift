@@ -43,3 +43,24 @@ struct BenchmarkDatabase: ParsableArguments {
         }
     }
 }
+
+/// How the benchmark's `longrun` processes hear of changes, so that a run can show what
+/// notifications cost and what they buy.
+struct BenchmarkNotifications: ParsableArguments {
+    @Option(help: "listen (LISTEN/NOTIFY, the default) or poll (neither, every process re-reads on a timer).")
+    var notifications = "listen"
+
+    @Option(help: "How often a polling process re-reads.")
+    var notificationPollInterval = "100ms"
+
+    func validate() throws {
+        guard ["listen", "poll"].contains(notifications) else {
+            throw ValidationError("--notifications must be listen or poll")
+        }
+    }
+
+    /// The settings for every `longrun` process the benchmark starts.
+    var environment: [String: String] {
+        ["LONGRUN_NOTIFICATIONS": notifications, "LONGRUN_NOTIFICATION_POLL_INTERVAL": notificationPollInterval]
+    }
+}

@@ -5,6 +5,7 @@ struct APICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "api", abstract: "Run an API node.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var notifications: NotificationOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var callbacks: CallbackOptions
 
@@ -13,6 +14,7 @@ struct APICommand: AsyncParsableCommand {
         try await Services.run(
             try Services.process(
                 databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                notifications: try notifications.mode(),
                 api: try api.configuration(callbacks: callbacks),
                 logger: logger),
             logger: logger

@@ -15,6 +15,7 @@ struct DevCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var notifications: NotificationOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var worker: WorkerOptions
     @OptionGroup var notifier: NotifierOptions
@@ -52,7 +53,8 @@ struct DevCommand: AsyncParsableCommand {
                 return try await IssuedKey.create(tenant: "dev", store: store)
             }
             let services = try Services.process(
-                databaseURL: databaseURL, poolSize: try database.poolSize(), api: apiConfiguration, worker: workerRole,
+                databaseURL: databaseURL, poolSize: try database.poolSize(),
+                notifications: try notifications.mode(), api: apiConfiguration, worker: workerRole,
                 notifier: noNotifier ? nil : notifierConfiguration,
                 logger: logger
             ) { port in

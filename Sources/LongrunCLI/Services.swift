@@ -36,6 +36,7 @@ enum Services {
     static func process(
         databaseURL: String,
         poolSize: Int,
+        notifications: NotificationMode,
         api: APIConfiguration? = nil,
         worker: WorkerRole? = nil,
         notifier: NotifierConfiguration? = nil,
@@ -44,7 +45,7 @@ enum Services {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> [any Service] {
         let (store, pool) = try PostgresStore.connecting(
-            to: databaseURL, maximumConnections: poolSize, logger: logger)
+            to: databaseURL, maximumConnections: poolSize, notifications: notifications, logger: logger)
         var services: [any Service] = [pool, store.publisher]
         if let api {
             services.append(

@@ -6,6 +6,7 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker", abstract: "Run a worker: claim operations and run their handlers.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var notifications: NotificationOptions
     @OptionGroup var worker: WorkerOptions
     @OptionGroup var shutdown: ShutdownOptions
     @OptionGroup var status: StatusOptions
@@ -15,6 +16,7 @@ struct WorkerCommand: AsyncParsableCommand {
         try await Services.run(
             try Services.process(
                 databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                notifications: try notifications.mode(),
                 worker: try Services.WorkerRole(worker, shutdown: shutdown),
                 status: try status.endpoint(), logger: logger),
             shutdownLimit: try shutdown.limit(), logger: logger
@@ -27,6 +29,7 @@ struct NotifierCommand: AsyncParsableCommand {
         commandName: "notifier", abstract: "Run a notifier: send webhooks and Ouro log forwards.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var notifications: NotificationOptions
     @OptionGroup var notifier: NotifierOptions
     @OptionGroup var callbacks: CallbackOptions
     @OptionGroup var shutdown: ShutdownOptions
@@ -37,6 +40,7 @@ struct NotifierCommand: AsyncParsableCommand {
         try await Services.run(
             try Services.process(
                 databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                notifications: try notifications.mode(),
                 notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown),
                 status: try status.endpoint(), logger: logger),
             shutdownLimit: try shutdown.limit(), logger: logger
@@ -50,6 +54,7 @@ struct AllCommand: AsyncParsableCommand {
         commandName: "all", abstract: "Run an API node, a worker and a notifier in one process.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var notifications: NotificationOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var worker: WorkerOptions
     @OptionGroup var notifier: NotifierOptions
@@ -61,6 +66,7 @@ struct AllCommand: AsyncParsableCommand {
         try await Services.run(
             try Services.process(
                 databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                notifications: try notifications.mode(),
                 api: try api.configuration(callbacks: callbacks),
                 worker: try Services.WorkerRole(worker, shutdown: shutdown),
                 notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown), logger: logger),

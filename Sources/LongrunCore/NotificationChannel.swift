@@ -39,3 +39,14 @@ public protocol NotificationSource: Sendable {
         _ body: (AsyncStream<StoreNotification>) async throws -> Result
     ) async throws -> Result
 }
+
+/// How a process learns that something changed: LISTEN for NOTIFY (the default: wake-ups
+/// within milliseconds), or re-reading on a timer, for deployments where LISTEN cannot
+/// work (a pooler in transaction mode) or to measure what notifications cost. Polling
+/// processes send no NOTIFY either; their listeners' streams repeat
+/// ``StoreNotification/subscribed`` every `interval`, which every consumer already
+/// answers by re-reading.
+public enum NotificationMode: Sendable, Hashable {
+    case listen
+    case poll(every: Duration)
+}

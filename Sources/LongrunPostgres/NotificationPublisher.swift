@@ -14,19 +14,23 @@ public final class NotificationPublisher: Service {
     private let client: PostgresClient
     private let logger: Logger
     private let window: Duration
+    /// False for a polling store (``NotificationMode/poll(every:)``): announcements are dropped.
+    private let sends: Bool
     private let pending = Mutex<[NotificationChannel: Set<String>]>([:])
     private let doorbell: AsyncStream<Void>
     private let ring: AsyncStream<Void>.Continuation
 
-    public init(client: PostgresClient, logger: Logger, window: Duration = .milliseconds(2)) {
+    public init(client: PostgresClient, sends: Bool = true, logger: Logger, window: Duration = .milliseconds(2)) {
         self.client = client
         self.logger = logger
         self.window = window
+        self.sends = sends
         (doorbell, ring) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Queues `items` (queue names, operation ids) for the next notification on `channel`.
     public func announce(_ items: some Sequence<String>, on channel: NotificationChannel) {
+        guard sends else { return }
         pending.withLock { $0[channel, default: []].formUnion(items) }
         ring.yield()
     }

@@ -4,16 +4,20 @@ import LongrunCore
 import PostgresNIO
 
 extension PostgresStore {
-    /// Listens on one pooled connection for as long as `body` runs, reconnecting with
+    /// Listens on a connection of its own for as long as `body` runs, reconnecting with
     /// back-off when the connection drops. Each (re)subscription is announced with
     /// ``StoreNotification/subscribed`` so the consumer re-reads what it may have missed.
+    /// A polling store opens no connection and announces it every poll interval instead.
     public func withNotifications<Result: Sendable>(
         on channels: Set<NotificationChannel>,
         _ body: (AsyncStream<StoreNotification>) async throws -> Result
     ) async throws -> Result {
         let (stream, continuation) = AsyncStream<StoreNotification>.makeStream(bufferingPolicy: .bufferingNewest(4096))
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await listen(on: channels, into: continuation) }
+            switch notifications {
+            case .listen: group.addTask { await listen(on: channels, into: continuation) }
+            case .poll(let interval): group.addTask { await tick(every: interval, into: continuation) }
+            }
             defer { group.cancelAll() }
             return try await body(stream)
         }
@@ -49,6 +53,14 @@ extension PostgresStore {
             if ContinuousClock.now - connected > .seconds(10) { pause = .milliseconds(100) }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .seconds(5))
+        }
+        continuation.finish()
+    }
+
+    private func tick(every interval: Duration, into continuation: AsyncStream<StoreNotification>.Continuation) async {
+        while !Task.isCancelled {
+            continuation.yield(.subscribed)
+            try? await Task.sleep(for: interval)
         }
         continuation.finish()
     }

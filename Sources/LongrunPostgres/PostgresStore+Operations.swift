@@ -134,7 +134,8 @@ extension PostgresStore {
 
     /// Cancels a pending or running operation. The row lock taken first orders this
     /// against a worker's completion: whichever commits first wins. A running
-    /// operation's worker hears of it through a NOTIFY sent in this transaction.
+    /// operation's worker hears of it through a NOTIFY sent in this transaction (or, when
+    /// the store polls, from its next heartbeat).
     public func cancelOperation(id: UUID, tenantID: Int64) async throws -> CancelOutcome {
         let (outcome, deliveries) = try await withUnwrappedTransaction(client: client, logger: logger) {
             connection -> (CancelOutcome, Int64) in
@@ -155,7 +156,7 @@ extension PostgresStore {
                     logger: logger
                 ).collect().first.map(OperationRecord.init(row:))
             else { throw LongrunError(.environment, "a locked operation vanished") }
-            if current == .running {
+            if current == .running, notifications == .listen {
                 try await connection.query(
                     "SELECT pg_notify(\(NotificationChannel.cancel.rawValue), \(id.lowercasedText))",
                     logger: logger

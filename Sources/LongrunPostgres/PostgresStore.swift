@@ -19,14 +19,19 @@ public struct PostgresStore: Sendable {
     public let publisher: NotificationPublisher
     /// Gathers concurrent creates into one insert.
     let creates: CreateBatcher
+    /// Whether the store sends and listens for notifications, or polls.
+    public let notifications: NotificationMode
 
     /// A store on `client`, a pool to `url`.
-    public init(client: PostgresClient, url: DatabaseURL, logger: Logger) throws(LongrunError) {
+    public init(
+        client: PostgresClient, url: DatabaseURL, notifications: NotificationMode = .listen, logger: Logger
+    ) throws(LongrunError) {
         self.client = client
         self.url = url
         self.logger = logger
+        self.notifications = notifications
         self.migrator = try Migrator(client: client, logger: logger)
-        self.publisher = NotificationPublisher(client: client, logger: logger)
+        self.publisher = NotificationPublisher(client: client, sends: notifications == .listen, logger: logger)
         self.creates = CreateBatcher()
     }
 }
@@ -35,7 +40,7 @@ extension PostgresStore {
     /// A store with a pool of its own to `url`, for processes that wire themselves:
     /// run `pool` in the process's ServiceGroup before anything that uses the store.
     public static func connecting(
-        to url: String, maximumConnections: Int = 20, logger: Logger
+        to url: String, maximumConnections: Int = 20, notifications: NotificationMode = .listen, logger: Logger
     ) throws
         -> (store: PostgresStore, pool: any Service)
     {
@@ -43,7 +48,7 @@ extension PostgresStore {
         var configuration = parsed.clientConfiguration
         configuration.options.maximumConnections = maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        return (try PostgresStore(client: client, url: parsed, logger: logger), client)
+        return (try PostgresStore(client: client, url: parsed, notifications: notifications, logger: logger), client)
     }
 
     /// Applies the bundled migrations that are pending; see ``Migrator``.

@@ -11,6 +11,10 @@ import Testing
         ["create", "--clients", "2", "--seconds", "1"],
         ["drain", "--operations", "200", "--processes", "1", "--concurrency", "10"],
         ["e2e", "--operations", "100", "--clients", "4", "--workers", "1", "--concurrency", "10", "--seconds", "1"],
+        [
+            "e2e", "--operations", "100", "--clients", "4", "--workers", "1", "--concurrency", "10", "--seconds", "1",
+            "--notifications", "poll",
+        ],
         ["latency", "--samples", "20"],
         ["scale", "--pending", "1000,2000", "--finished", "5000", "--batch", "50", "--rounds", "5"],
         ["webhooks", "--samples", "20", "--deliveries", "200", "--concurrency", "8"],

@@ -92,6 +92,11 @@ import Testing
         (["api", "--database-pool-size", "1001"], "--database-pool-size"),
         (["notifier", "--metrics-port", "70000"], "metrics port"),
         (["worker", "--metrics-port=-1"], "metrics port"),
+        (["api", "--notifications", "push"], "--notifications"),
+        (
+            ["notifier", "--notifications", "poll", "--notification-poll-interval", "5ms"],
+            "--notification-poll-interval"
+        ),
     ])
     func processFlagsOutOfRangeAreRefusedBeforeAnythingStarts(arguments: [String], named: String) async throws {
         let (code, output) = try await longrun(

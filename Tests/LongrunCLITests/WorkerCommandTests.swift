@@ -1,8 +1,10 @@
 import Foundation
+import LongrunClient
 import LongrunCore
 import LongrunLocalPostgres
 import LongrunPostgres
 import LongrunTesting
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -107,40 +109,129 @@ import FoundationNetworking
         }
     }
 
-    @Test func allRunsTheAPIAWorkerAndANotifierInOneProcess() async throws {
+    /// A webhook receiver, and a test database with an API key of the tenant `acme`.
+    func withReceiverAndKey(
+        _ body: @Sendable (WebhookReceiver, TestDatabase, APIKey) async throws -> Void
+    ) async throws {
         try await WebhookReceiver.run { receiver in
             try await TestDatabase.with { database in
                 let key = APIKey.generate()
                 try await database.withStore { store in
                     try await store.addAPIKey(key, tenantID: try await store.ensureTenant(named: "acme").id)
                 }
+                try await body(receiver, database, key)
+            }
+        }
+    }
+
+    /// With `--notifications poll` no process LISTENs or NOTIFYs, and every path still
+    /// works: the worker claims on its timer, a long poll answers once the operation is
+    /// done, the webhook goes out, and a cancel reaches its handler through the heartbeat.
+    @Test func withNotificationsPolledEveryPathWorksAndNoNotifyIsSent() async throws {
+        try await withReceiverAndKey { receiver, database, key in
+            let heard = try await listening(to: database) {
                 let port = try freeLoopbackPort()
                 let all = try LongrunProcess.start(
-                    ["all", "--database-url", database.url, "--port", "\(port)", "--allow-private-callbacks"]
-                        + fastWorker)
+                    [
+                        "all", "--database-url", database.url, "--port", "\(port)", "--allow-private-callbacks",
+                        "--notifications", "poll", "--notification-poll-interval", "200ms",
+                    ] + fastWorker)
                 defer { all.stop() }
                 let base = "http://127.0.0.1:\(port)"
                 #expect(await waitUntilServing(base + "/readyz"), "\(all.log)")
-                var create = URLRequest(url: URL(string: base + "/v1/operations")!)
-                create.httpMethod = "POST"
-                create.setValue("Bearer \(key.text)", forHTTPHeaderField: "Authorization")
-                create.setValue("application/json", forHTTPHeaderField: "Content-Type")
-                create.httpBody = Data(
-                    #"{"kind":"demo.noop","input":{},"callback_url":"\#(receiver.url("/done"))"}"#.utf8)
-                let (body, _) = try await URLSession.shared.data(for: create)
-                let id = try #require(
-                    (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["id"] as? String)
-                // The webhook is the sign that the worker finished it and the notifier sent it.
-                let webhook = try await receiver.waitFor { !$0.isEmpty }[0]
-                let sent = try JSONSerialization.jsonObject(with: Data(webhook.body)) as? [String: Any]
-                #expect(sent?["id"] as? String == id && sent?["status"] as? String == "succeeded")
-                try await Task.sleep(for: .milliseconds(300))
-                let (metrics, _) = try await URLSession.shared.data(from: URL(string: base + "/metrics")!)
-                let text = String(decoding: metrics, as: UTF8.self)
-                #expect(text.contains(#"longrun_worker_operations_total{kind="demo.noop",event="succeeded"} 1"#))
-                #expect(text.contains(#"longrun_notifier_deliveries_total{format="standard",outcome="delivered"} 1"#))
+                let client = LongrunClient(baseURL: base, apiKey: key.text)
+
+                let noop = try await client.submit(
+                    SubmitRequest(kind: "demo.noop", callbackURL: receiver.url("/done")))
+                #expect(try await client.wait(noop.id).status == .succeeded)
+                #expect(try await receiver.waitFor { !$0.isEmpty }.count == 1)
+
+                let sleeper = try await client.submit(
+                    SubmitRequest(kind: "demo.sleep", input: sleepInput(seconds: 60, steps: 60)))
+                for _ in 0..<200 where try await client.get(sleeper.id).status != .running {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(try await client.cancel(sleeper.id).status == .cancelled)
+                // The handler was stopped: with no NOTIFY, the heartbeat finds the lease
+                // gone (a cancel ends it) and counts the run as lease_lost.
+                let counted = #"longrun_worker_operations_total{kind="demo.sleep",event="lease_lost"} 1"#
+                var metrics = ""
+                for _ in 0..<100 where !metrics.contains(counted) {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let (body, _) = try await URLSession.shared.data(from: URL(string: base + "/metrics")!)
+                    metrics = String(decoding: body, as: UTF8.self)
+                }
+                #expect(metrics.contains(counted), "\(metrics)")
                 all.send(SIGTERM)
                 #expect(try await all.waitForExit()?.status == 0, "\(all.log)")
+            }
+            #expect(heard.isEmpty, "\(heard)")
+        }
+    }
+
+    /// Runs `body` while a LISTEN of the test's own is subscribed to every channel; what
+    /// it heard meanwhile.
+    func listening(
+        to database: TestDatabase, _ body: @Sendable () async throws -> Void
+    ) async throws -> [StoreNotification] {
+        let ear = Ear()
+        try await database.withStore { listener in
+            try await listener.withNotifications(on: Set(NotificationChannel.allCases)) { notifications in
+                let recorder = Task { await ear.record(notifications) }
+                defer { recorder.cancel() }
+                while !ear.subscribed.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(20)) }
+                try await body()
+                // Anything sent by the end of `body` has arrived by now.
+                try await Task.sleep(for: .milliseconds(300))
+            }
+        }
+        return ear.heard.withLock { $0 }
+    }
+
+    @Test func allRunsTheAPIAWorkerAndANotifierInOneProcess() async throws {
+        try await withReceiverAndKey { receiver, database, key in
+            let port = try freeLoopbackPort()
+            let all = try LongrunProcess.start(
+                ["all", "--database-url", database.url, "--port", "\(port)", "--allow-private-callbacks"]
+                    + fastWorker)
+            defer { all.stop() }
+            let base = "http://127.0.0.1:\(port)"
+            #expect(await waitUntilServing(base + "/readyz"), "\(all.log)")
+            var create = URLRequest(url: URL(string: base + "/v1/operations")!)
+            create.httpMethod = "POST"
+            create.setValue("Bearer \(key.text)", forHTTPHeaderField: "Authorization")
+            create.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            create.httpBody = Data(
+                #"{"kind":"demo.noop","input":{},"callback_url":"\#(receiver.url("/done"))"}"#.utf8)
+            let (body, _) = try await URLSession.shared.data(for: create)
+            let id = try #require(
+                (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["id"] as? String)
+            // The webhook is the sign that the worker finished it and the notifier sent it.
+            let webhook = try await receiver.waitFor { !$0.isEmpty }[0]
+            let sent = try JSONSerialization.jsonObject(with: Data(webhook.body)) as? [String: Any]
+            #expect(sent?["id"] as? String == id && sent?["status"] as? String == "succeeded")
+            try await Task.sleep(for: .milliseconds(300))
+            let (metrics, _) = try await URLSession.shared.data(from: URL(string: base + "/metrics")!)
+            let text = String(decoding: metrics, as: UTF8.self)
+            #expect(text.contains(#"longrun_worker_operations_total{kind="demo.noop",event="succeeded"} 1"#))
+            #expect(text.contains(#"longrun_notifier_deliveries_total{format="standard",outcome="delivered"} 1"#))
+            all.send(SIGTERM)
+            #expect(try await all.waitForExit()?.status == 0, "\(all.log)")
+        }
+    }
+}
+
+/// What a test's LISTEN heard.
+final class Ear: Sendable {
+    let subscribed = Atomic(false)
+    let heard = Mutex<[StoreNotification]>([])
+
+    func record(_ notifications: AsyncStream<StoreNotification>) async {
+        for await notification in notifications {
+            if notification == .subscribed {
+                subscribed.store(true, ordering: .relaxed)
+            } else {
+                heard.withLock { $0.append(notification) }
             }
         }
     }
