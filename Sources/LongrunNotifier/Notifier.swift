@@ -233,10 +233,15 @@ public final class Notifier: Service {
         for send in state.withLock({ Array($0.sending.values) }) { send.cancel() }
     }
 
+    /// The shortest time between two claims that notifications ask for: under load every
+    /// batch of endings notifies every notifier. Idle delivery is not delayed.
+    static let wakeSpacing = Duration.milliseconds(10)
+
     private func consume(_ notifications: AsyncStream<StoreNotification>) async {
         for await notification in notifications {
             switch notification {
-            case .subscribed, .received(.deliveries, _): doorbell.ring()
+            case .subscribed: doorbell.ring()
+            case .received(.deliveries, _): doorbell.ring(spacedBy: Self.wakeSpacing)
             case .received: break
             }
         }

@@ -317,13 +317,18 @@ public final class Worker: Service {
         }
     }
 
+    /// The shortest time between two claims that notifications of new work ask for: under
+    /// load every batch of creates notifies every worker, and a claim each (most of them
+    /// empty) cost more than the work. Idle pickup is not delayed (see `Doorbell`).
+    static let wakeSpacing = Duration.milliseconds(10)
+
     private func consume(_ notifications: AsyncStream<StoreNotification>) async {
         for await notification in notifications {
             switch notification {
             case .subscribed:
                 doorbell.ring()
             case .received(.work, let queues):
-                if queues.contains(where: configuration.queues.contains) { doorbell.ring() }
+                if queues.contains(where: configuration.queues.contains) { doorbell.ring(spacedBy: Self.wakeSpacing) }
             case .received(.cancel, let ids):
                 for run in runs.running(Set(ids.compactMap(UUID.init(uuidString:)))) {
                     run.stop(.cancelledByClient, grace: configuration.cancelGrace)
