@@ -104,6 +104,7 @@ public final class Notifier: Service {
     private var isStopping: Bool { stopping.load(ordering: .relaxed) || Task.isCancelled }
 
     private func claimUntilStopping(sender: WebhookSender, into sends: inout DiscardingTaskGroup) async {
+        var spacing = ClaimSpacing()
         while !isStopping {
             var free = configuration.concurrency - state.withLock { $0.sending.count }
             if free > 0, free < configuration.concurrency / 2 {
@@ -113,9 +114,11 @@ public final class Notifier: Service {
                 free = configuration.concurrency - state.withLock { $0.sending.count }
             }
             if free > 0 {
+                await spacing.wait()
                 do {
                     let claimed = try await store.claimDeliveries(
                         limit: free, formats: configuration.formats, hold: configuration.claimHold)
+                    spacing.claimed(claimed.count)
                     for delivery in claimed { start(delivery, sender: sender, in: &sends) }
                     if claimed.count == free { continue }
                 } catch {
@@ -233,15 +236,10 @@ public final class Notifier: Service {
         for send in state.withLock({ Array($0.sending.values) }) { send.cancel() }
     }
 
-    /// The shortest time between two claims that notifications ask for: under load every
-    /// batch of endings notifies every notifier. Idle delivery is not delayed.
-    static let wakeSpacing = Duration.milliseconds(10)
-
     private func consume(_ notifications: AsyncStream<StoreNotification>) async {
         for await notification in notifications {
             switch notification {
-            case .subscribed: doorbell.ring()
-            case .received(.deliveries, _): doorbell.ring(spacedBy: Self.wakeSpacing)
+            case .subscribed, .received(.deliveries, _): doorbell.ring()
             case .received: break
             }
         }

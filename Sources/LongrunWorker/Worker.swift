@@ -100,6 +100,7 @@ public final class Worker: Service {
 
     private func claimUntilDraining(into slots: inout DiscardingTaskGroup) async {
         let kinds = registry.kinds
+        var spacing = ClaimSpacing()
         while !isDraining {
             var free = configuration.concurrency - runs.count
             if free > 0, free < configuration.concurrency / 2 {
@@ -109,6 +110,7 @@ public final class Worker: Service {
                 free = configuration.concurrency - runs.count
             }
             if free > 0 {
+                await spacing.wait()
                 do {
                     let claimed = try await store.claim(
                         ClaimRequest(
@@ -116,6 +118,7 @@ public final class Worker: Service {
                             lease: configuration.lease
                         )
                     )
+                    spacing.claimed(claimed.count)
                     for operation in claimed { start(operation, in: &slots) }
                     // A full batch: more may be due, and the slots to take them are gone anyway.
                     if claimed.count == free { continue }
@@ -317,18 +320,13 @@ public final class Worker: Service {
         }
     }
 
-    /// The shortest time between two claims that notifications of new work ask for: under
-    /// load every batch of creates notifies every worker, and a claim each (most of them
-    /// empty) cost more than the work. Idle pickup is not delayed (see `Doorbell`).
-    static let wakeSpacing = Duration.milliseconds(10)
-
     private func consume(_ notifications: AsyncStream<StoreNotification>) async {
         for await notification in notifications {
             switch notification {
             case .subscribed:
                 doorbell.ring()
             case .received(.work, let queues):
-                if queues.contains(where: configuration.queues.contains) { doorbell.ring(spacedBy: Self.wakeSpacing) }
+                if queues.contains(where: configuration.queues.contains) { doorbell.ring() }
             case .received(.cancel, let ids):
                 for run in runs.running(Set(ids.compactMap(UUID.init(uuidString:)))) {
                     run.stop(.cancelledByClient, grace: configuration.cancelGrace)
