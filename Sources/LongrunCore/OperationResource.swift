@@ -13,7 +13,7 @@ public struct OperationResource: Encodable, Sendable {
     /// costs a fraction of Foundation's `JSONEncoder` on a path every operation takes at
     /// least twice (its create answer and its webhook).
     public var jsonValue: JSONValue {
-        func timestamp(_ date: Date?) -> JSONValue { date.map { .string(Timestamp(($0)).text) } ?? .null }
+        func timestamp(_ date: Date?) -> JSONValue { date.map { .string(Timestamp($0).text) } ?? .null }
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         // Fields without a value are sent as null rather than left out, so clients see
         // the whole shape on every read.
