@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
+import NIOCore
+import NIOPosix
 import Prometheus
 
 /// `longrun`: one executable, a subcommand per process kind.
@@ -29,6 +31,14 @@ struct Longrun: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory())
         do {
             var command = try parseAsRoot()
+            // API nodes and notifiers only wait on sockets: their tasks run on NIO's
+            // event loops, which saves the hop to the concurrency pool and back on every
+            // request and webhook (docs/benchmarks.md, "Tasks on the event loops").
+            // Workers keep the pool, so a handler's computing never holds up the loops
+            // that carry their heartbeats and cancels; so do `all` and `dev`.
+            if command is APICommand || command is NotifierCommand {
+                NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -77,7 +77,7 @@ import Testing
             .path(.init(try LongrunExecutable.path)), arguments: .init(["ops"] + arguments + ["--url", base]),
             environment: LongrunExecutable.environment(["LONGRUN_API_KEY": key]), output: .string(limit: 1 << 20),
             error: .string(limit: 1 << 20))
-        return (run.terminationStatus, run.standardOutput ?? "", run.standardError ?? "")
+        return (run.terminationStatus, run.standardOutput, run.standardError)
     }
 
     static func withNode(_ body: @Sendable (_ base: String, _ key: String) async throws -> Void) async throws {

@@ -118,7 +118,7 @@ struct ProcessCluster: Sendable {
             .path("/bin/bash"), arguments: .init([script] + arguments),
             environment: LongrunExecutable.environment(environment), output: .string(limit: 1 << 20),
             error: .combinedWithOutput)
-        return (outcome.terminationStatus.isSuccess, outcome.standardOutput ?? "")
+        return (outcome.terminationStatus.isSuccess, outcome.standardOutput)
     }
 
     private static func logs(_ folder: URL) -> String {
