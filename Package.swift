@@ -191,7 +191,10 @@ let package = Package(
         .testTarget(name: "LongrunCoreTests", dependencies: ["LongrunCore"], swiftSettings: testSwiftSettings),
         .testTarget(
             name: "LongrunWorkerTests",
-            dependencies: ["LongrunCore", "LongrunTesting", "LongrunWorker"],
+            dependencies: [
+                "LongrunCore", "LongrunTesting", "LongrunWorker",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -38,7 +38,8 @@ struct CreateBenchmark: AsyncParsableCommand {
 
     private func measure(url: String, logger: Logger) async throws -> CreateReport {
         let duration = Duration.seconds(seconds)
-        let (store, pool) = try PostgresStore.connecting(to: url, maximumConnections: max(20, clients), logger: logger)
+        let (store, pool) = try PostgresStore.connecting(
+            to: url, pool: PoolSettings(maximumConnections: max(20, clients)), logger: logger)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let api = try buildAPI(
             configuration: .init(port: 0), store: store, registry: .demoKinds, services: [store.publisher],

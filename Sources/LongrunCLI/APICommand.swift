@@ -13,7 +13,7 @@ struct APICommand: AsyncParsableCommand {
         let logger = Logger(label: "longrun.api")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                databaseURL: try database.requiredURL(), pool: try database.pool(),
                 notifications: try notifications.mode(),
                 api: try api.configuration(callbacks: callbacks),
                 logger: logger),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LongrunPostgres
 
 /// The database a command talks to.
 struct DatabaseOptions: ParsableArguments {
@@ -9,11 +10,25 @@ struct DatabaseOptions: ParsableArguments {
         help: "Pooled connections at most, besides one LISTEN per role (env: LONGRUN_DATABASE_POOL_SIZE; default 20).")
     var databasePoolSize: Int?
 
-    /// The pool's bound: `max_connections` must cover it for every process, plus their LISTENs.
-    func poolSize() throws -> Int {
+    @Option(
+        help: """
+            How long a statement waits for a pooled connection before the API answers 503 and loops try \
+            again (env: LONGRUN_DATABASE_CONNECTION_WAIT; default 5s).
+            """)
+    var databaseConnectionWait: DurationFlag?
+
+    /// The pool's bounds: `max_connections` must cover its size for every process, plus their LISTENs.
+    func pool() throws -> PoolSettings {
         let size = try Setting.resolve(databasePoolSize, environment: "LONGRUN_DATABASE_POOL_SIZE", default: 20)
         guard (1...1000).contains(size) else { throw ValidationError("--database-pool-size must be 1 to 1000") }
-        return size
+        let wait = try Setting.resolve(
+            databaseConnectionWait, environment: "LONGRUN_DATABASE_CONNECTION_WAIT",
+            default: DurationFlag(duration: PoolSettings().connectionWait)
+        ).duration
+        guard wait >= .milliseconds(100), wait <= .seconds(300) else {
+            throw ValidationError("--database-connection-wait must be 100ms to 300s")
+        }
+        return PoolSettings(maximumConnections: size, connectionWait: wait)
     }
 
     /// The URL from the flag or `DATABASE_URL`, nil when neither is set.

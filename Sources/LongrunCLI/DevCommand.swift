@@ -53,7 +53,7 @@ struct DevCommand: AsyncParsableCommand {
                 return try await IssuedKey.create(tenant: "dev", store: store)
             }
             let services = try Services.process(
-                databaseURL: databaseURL, poolSize: try database.poolSize(),
+                databaseURL: databaseURL, pool: try database.pool(),
                 notifications: try notifications.mode(), api: apiConfiguration, worker: workerRole,
                 notifier: noNotifier ? nil : notifierConfiguration,
                 logger: logger

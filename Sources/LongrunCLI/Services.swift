@@ -35,7 +35,7 @@ enum Services {
     /// An API node, a worker, a notifier, or all of them (`longrun all`), on one pool.
     static func process(
         databaseURL: String,
-        poolSize: Int,
+        pool settings: PoolSettings,
         notifications: NotificationMode,
         api: APIConfiguration? = nil,
         worker: WorkerRole? = nil,
@@ -45,7 +45,7 @@ enum Services {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> [any Service] {
         let (store, pool) = try PostgresStore.connecting(
-            to: databaseURL, maximumConnections: poolSize, notifications: notifications, logger: logger)
+            to: databaseURL, pool: settings, notifications: notifications, logger: logger)
         var services: [any Service] = [pool, store.publisher]
         if let api {
             services.append(

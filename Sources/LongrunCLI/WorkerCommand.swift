@@ -15,7 +15,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "longrun.worker")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                databaseURL: try database.requiredURL(), pool: try database.pool(),
                 notifications: try notifications.mode(),
                 worker: try Services.WorkerRole(worker, shutdown: shutdown),
                 status: try status.endpoint(), logger: logger),
@@ -39,7 +39,7 @@ struct NotifierCommand: AsyncParsableCommand {
         let logger = Logger(label: "longrun.notifier")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                databaseURL: try database.requiredURL(), pool: try database.pool(),
                 notifications: try notifications.mode(),
                 notifier: try notifier.configuration(callbacks: callbacks, shutdown: shutdown),
                 status: try status.endpoint(), logger: logger),
@@ -65,7 +65,7 @@ struct AllCommand: AsyncParsableCommand {
         let logger = Logger(label: "longrun")
         try await Services.run(
             try Services.process(
-                databaseURL: try database.requiredURL(), poolSize: try database.poolSize(),
+                databaseURL: try database.requiredURL(), pool: try database.pool(),
                 notifications: try notifications.mode(),
                 api: try api.configuration(callbacks: callbacks),
                 worker: try Services.WorkerRole(worker, shutdown: shutdown),

@@ -99,7 +99,7 @@ public struct Migrator: Sendable {
 
 /// Runs `body` in a transaction and rethrows the body's own error rather than
 /// PostgresNIO's wrapper, so callers can switch on ``LongrunError`` codes.
-func withUnwrappedTransaction<Result: Sendable>(
+private func withUnwrappedTransaction<Result: Sendable>(
     client: PostgresClient,
     logger: Logger,
     _ body: (PostgresConnection) async throws -> Result

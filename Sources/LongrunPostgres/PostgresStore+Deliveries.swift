@@ -10,14 +10,13 @@ extension PostgresStore {
     public func enqueueDelivery(
         operationID: UUID, format: WebhookDelivery.Format, url: String, logID: Int64? = nil
     ) async throws -> UUID {
-        let rows = try await client.query(
+        let rows = try await query(
             """
             INSERT INTO webhook_deliveries (operation_id, format, url, log_id)
             VALUES (\(operationID), \(format.rawValue), \(url), \(logID))
             RETURNING id
-            """,
-            logger: logger
-        ).collect()
+            """
+        )
         guard let id = try rows.first?.decode(UUID.self) else {
             throw LongrunError(.environment, "INSERT … RETURNING returned no row")
         }
@@ -42,7 +41,7 @@ extension PostgresStore {
     }
 
     public func retryDelivery(id: UUID, operationID: UUID) async throws -> RetryDeliveryOutcome {
-        let rows = try await client.query(
+        let rows = try await query(
             """
             WITH target AS (
                 SELECT id, status FROM webhook_deliveries
@@ -53,9 +52,8 @@ extension PostgresStore {
                 RETURNING d.id
             )
             SELECT target.status, (SELECT count(*) FROM queued) FROM target
-            """,
-            logger: logger
-        ).collect()
+            """
+        )
         guard let row = rows.first else { return .notFound }
         let (_, queued) = try row.decode((String, Int).self)
         guard queued > 0 else { return .alreadyPending }
@@ -65,28 +63,26 @@ extension PostgresStore {
 
     /// An operation's deliveries, oldest first, each with its attempts in order.
     public func deliveries(operationID: UUID) async throws -> [WebhookDelivery] {
-        var deliveries = try await client.query(
+        var deliveries = try await query(
             """
             SELECT id, operation_id, format, url, status, next_attempt_at, created_at, log_id
             FROM webhook_deliveries WHERE operation_id = \(operationID)
             ORDER BY created_at, id
-            """,
-            logger: logger
-        ).collect().map(WebhookDelivery.init(row:))
+            """
+        ).map(WebhookDelivery.init(row:))
         guard !deliveries.isEmpty else { return [] }
 
-        let attemptRows = try await client.query(
+        let attemptRows = try await query(
             """
             SELECT delivery_id, n, at, response_status, response_excerpt, error, latency_ms
             FROM webhook_attempts WHERE delivery_id = ANY(\(deliveries.map(\.id)))
             ORDER BY delivery_id, n
-            """,
-            logger: logger
+            """
         )
         var attempts: [UUID: [DeliveryAttempt]] = [:]
-        for try await (deliveryID, number, at, status, excerpt, error, latency) in attemptRows.decode(
-            (UUID, Int, Date, Int?, String?, String?, Int).self
-        ) {
+        for row in attemptRows {
+            let (deliveryID, number, at, status, excerpt, error, latency) = try row.decode(
+                (UUID, Int, Date, Int?, String?, String?, Int).self)
             attempts[deliveryID, default: []].append(
                 DeliveryAttempt(
                     number: number, at: at, responseStatus: status, responseExcerpt: excerpt, error: error,

@@ -53,7 +53,7 @@ extension PostgresStore: DeliveryStore {
 
     /// Counted through the two partial indexes of due rows, never by a scan of the table.
     public func deliveryBacklog(formats: Set<WebhookDelivery.Format>) async throws -> DeliveryBacklog {
-        let rows = try await client.query(
+        let rows = try await query(
             """
             WITH due AS (
                 SELECT next_attempt_at FROM webhook_deliveries
@@ -65,9 +65,8 @@ extension PostgresStore: DeliveryStore {
                   AND next_attempt_at <= now()
             )
             SELECT count(*), min(next_attempt_at) FROM due
-            """,
-            logger: logger
-        ).collect()
+            """
+        )
         guard let row = rows.first else { return DeliveryBacklog(due: 0, oldestDueSince: nil) }
         let (due, oldest) = try row.decode((Int, Date?).self)
         return DeliveryBacklog(due: due, oldestDueSince: oldest)

@@ -10,7 +10,7 @@ extension PostgresStore {
     ) async throws
         -> OperationLogEntry
     {
-        let rows = try await client.query(
+        let rows = try await query(
             """
             WITH logged AS (
                 INSERT INTO operation_logs (operation_id, level, message)
@@ -18,10 +18,9 @@ extension PostgresStore {
                 RETURNING id, operation_id, at, level, message
             ), \(unescaped: Self.ouroLogForwards(logged: "logged", operations: "operations"))
             SELECT id, operation_id, at, level, message, EXISTS (SELECT 1 FROM forwarded) FROM logged
-            """,
-            logger: logger
+            """
         )
-        guard let row = try await rows.collect().first else {
+        guard let row = rows.first else {
             throw LongrunError(.environment, "INSERT … RETURNING returned no row")
         }
         let (id, operation, at, _, text, forwarded) = try row.decode(
@@ -35,15 +34,14 @@ extension PostgresStore {
     public func logs(
         operationID: UUID, after afterID: Int64? = nil, limit: Int? = nil
     ) async throws -> [OperationLogEntry] {
-        try await client.query(
+        try await query(
             """
             SELECT id, operation_id, at, level, message FROM operation_logs
             WHERE operation_id = \(operationID) AND id > \(afterID ?? 0)
             ORDER BY id
             LIMIT \(limit)
-            """,
-            logger: logger
-        ).collect().map(OperationLogEntry.init(row:))
+            """
+        ).map(OperationLogEntry.init(row:))
     }
 }
 

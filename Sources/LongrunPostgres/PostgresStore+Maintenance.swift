@@ -92,7 +92,7 @@ extension PostgresStore {
     }
 
     private func count(_ query: PostgresQuery) async throws -> Int {
-        try await client.query(query, logger: logger).collect().first?.decode(Int.self) ?? 0
+        try await self.query(query).first?.decode(Int.self) ?? 0
     }
 }
 

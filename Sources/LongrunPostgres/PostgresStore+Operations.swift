@@ -28,12 +28,9 @@ extension PostgresStore {
     @Sendable private func writeCreates(_ batch: [NewOperation]) async -> [Result<CreateOutcome, any Error>] {
         let inserted: [UUID: OperationRecord]
         do {
-            let client = client
             let logger = logger
-            inserted = try await answered(within: Self.statementDeadline) {
-                try await client.withConnection { connection in
-                    try await Self.insertOperations(batch, on: connection, logger: logger)
-                }
+            inserted = try await withConnection { connection in
+                try await Self.insertOperations(batch, on: connection, logger: logger)
             }
         } catch  where batch.count > 1 && !isUnavailable(error) {
             // A row the database refuses must not fail the rest: each goes alone.
@@ -49,14 +46,9 @@ extension PostgresStore {
                 results.append(.success(.created(created)))
             } else if let idempotency = new.idempotency {
                 do {
-                    // Bounded like the insert: a hung transaction here would hold the
-                    // node's writing turn, and every create queued behind it.
-                    let store = self
-                    results.append(
-                        .success(
-                            try await answered(within: Self.statementDeadline) {
-                                try await store.create(new, idempotency: idempotency)
-                            }))
+                    // Bounded like the insert (a transaction of the store): a hung one
+                    // here would hold the node's writing turn, and every create behind it.
+                    results.append(.success(try await create(new, idempotency: idempotency)))
                 } catch {
                     results.append(.failure(error))
                 }
@@ -71,7 +63,7 @@ extension PostgresStore {
     /// an expired key, inserts unless the key is live, and otherwise compares the
     /// request with the one that made the key's operation.
     private func create(_ new: NewOperation, idempotency: IdempotencyRecord) async throws -> CreateOutcome {
-        try await withUnwrappedTransaction(client: client, logger: logger) { connection in
+        try await withTransaction { connection in
             try await connection.query(
                 """
                 UPDATE operations
@@ -118,7 +110,7 @@ extension PostgresStore {
     }
 
     public func operations(tenantID: Int64, matching query: OperationQuery) async throws -> [OperationRecord] {
-        try await client.query(
+        try await self.query(
             """
             SELECT \(unescaped: Self.operationColumns) FROM operations
             WHERE tenant_id = \(tenantID)
@@ -127,9 +119,8 @@ extension PostgresStore {
               AND (\(query.before)::uuid IS NULL OR id < \(query.before))
             ORDER BY id DESC
             LIMIT \(query.limit)
-            """,
-            logger: logger
-        ).collect().map(OperationRecord.init(row:))
+            """
+        ).map(OperationRecord.init(row:))
     }
 
     /// Cancels a pending or running operation. The row lock taken first orders this
@@ -137,7 +128,7 @@ extension PostgresStore {
     /// operation's worker hears of it through a NOTIFY sent in this transaction (or, when
     /// the store polls, from its next heartbeat).
     public func cancelOperation(id: UUID, tenantID: Int64) async throws -> CancelOutcome {
-        let (outcome, deliveries) = try await withUnwrappedTransaction(client: client, logger: logger) {
+        let (outcome, deliveries) = try await withTransaction {
             connection -> (CancelOutcome, Int64) in
             let current = try await Self.lockStatus(id: id, tenantID: tenantID, on: connection, logger: logger)
             guard let current else { return (.notFound, 0) }
@@ -184,7 +175,7 @@ extension PostgresStore {
 
     /// Deletes a finished operation with its logs and deliveries.
     public func deleteOperation(id: UUID, tenantID: Int64) async throws -> DeleteOutcome {
-        try await withUnwrappedTransaction(client: client, logger: logger) { connection in
+        try await withTransaction { connection in
             let current = try await Self.lockStatus(id: id, tenantID: tenantID, on: connection, logger: logger)
             guard let current else { return DeleteOutcome.notFound }
             guard current.isTerminal else { return .notFinished(current) }

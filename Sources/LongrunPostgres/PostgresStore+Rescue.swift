@@ -10,7 +10,7 @@ extension PostgresStore {
     public func rescueExpiredLeases(limit: Int) async throws -> RescueReport {
         let lost = OperationError(
             code: .workerLost, message: "The worker running the operation stopped and no attempts are left.")
-        let rows = try await client.query(
+        let rows = try await query(
             """
             WITH expired AS (
                 SELECT id FROM operations
@@ -40,9 +40,8 @@ extension PostgresStore {
             SELECT id, kind, queue, status,
                    id IN (SELECT operation_id FROM queued UNION ALL SELECT operation_id FROM forwarded)
             FROM rescued
-            """,
-            logger: logger
-        ).collect()
+            """
+        )
         var report = RescueReport()
         var ids: [UUID] = []
         var queues: Set<String> = []
@@ -68,7 +67,7 @@ extension PostgresStore {
     public func expireOverdue(limit: Int) async throws -> [String: Int] {
         let overdue = OperationError(
             code: .deadlineExceeded, message: "The deadline (timeout_seconds) passed before the operation started.")
-        let rows = try await client.query(
+        let rows = try await query(
             """
             WITH due AS (
                 SELECT id FROM operations
@@ -83,9 +82,8 @@ extension PostgresStore {
                 RETURNING o.id, o.kind, o.status, o.callback_url, o.ouro_webhook_url
             ), \(unescaped: Self.completionDeliveries(from: "expired"))
             SELECT id, kind, id IN (SELECT operation_id FROM queued) FROM expired
-            """,
-            logger: logger
-        ).collect()
+            """
+        )
         var kinds: [String: Int] = [:]
         var ids: [UUID] = []
         var owing: [UUID] = []

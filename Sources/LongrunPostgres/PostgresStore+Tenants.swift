@@ -11,7 +11,7 @@ extension PostgresStore {
         // of this statement (it commits after the statement's snapshot); the next round
         // sees it.
         for _ in 0..<3 {
-            let rows = try await client.query(
+            let rows = try await query(
                 """
                 WITH inserted AS (
                     INSERT INTO tenants (name, webhook_secret) VALUES (\(name), \(secret.text))
@@ -22,35 +22,32 @@ extension PostgresStore {
                 UNION ALL
                 SELECT id, name, webhook_secret, created_at FROM tenants WHERE name = \(name)
                 LIMIT 1
-                """,
-                logger: logger
+                """
             )
-            if let tenant = try await rows.collect().first.map(Tenant.init(row:)) { return tenant }
+            if let tenant = try rows.first.map(Tenant.init(row:)) { return tenant }
         }
         throw LongrunError(.environment, "tenant \(name) was neither created nor found")
     }
 
     /// Stores `key` for `tenantID`: its hash and display prefix, never the key itself.
     public func addAPIKey(_ key: APIKey, tenantID: Int64) async throws {
-        try await client.query(
+        try await query(
             """
             INSERT INTO api_keys (tenant_id, key_hash, key_prefix)
             VALUES (\(tenantID), \(Data(key.hash)), \(key.displayPrefix))
-            """,
-            logger: logger
+            """
         )
     }
 
     /// The tenant a presented key belongs to, or nil for an unknown or revoked key.
     public func tenant(authenticatedBy key: APIKey) async throws -> Tenant? {
-        try await client.query(
+        try await query(
             """
             SELECT t.id, t.name, t.webhook_secret, t.created_at
             FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
             WHERE k.key_hash = \(Data(key.hash)) AND k.revoked_at IS NULL
-            """,
-            logger: logger
-        ).collect().first.map(Tenant.init(row:))
+            """
+        ).first.map(Tenant.init(row:))
     }
 }
 

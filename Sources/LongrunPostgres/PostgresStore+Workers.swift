@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     /// Announces a worker process; a restarted process with the same id takes its row over.
     public func registerWorker(_ worker: WorkerRecord) async throws {
-        try await client.query(
+        try await query(
             """
             INSERT INTO workers (id, host, pid, queues, concurrency, started_at, last_heartbeat_at)
             VALUES (\(worker.id), \(worker.host), \(worker.pid), \(worker.queues), \(worker.concurrency),
@@ -14,19 +14,17 @@ extension PostgresStore {
                 host = excluded.host, pid = excluded.pid, queues = excluded.queues,
                 concurrency = excluded.concurrency, started_at = excluded.started_at,
                 last_heartbeat_at = excluded.last_heartbeat_at
-            """,
-            logger: logger
+            """
         )
     }
 
     public func worker(id: UUID) async throws -> WorkerRecord? {
-        try await client.query(
+        try await query(
             """
             SELECT id, host, pid, queues, concurrency, started_at, last_heartbeat_at
             FROM workers WHERE id = \(id)
-            """,
-            logger: logger
-        ).collect().first.map { row in
+            """
+        ).first.map { row in
             let (id, host, pid, queues, concurrency, startedAt, lastHeartbeatAt) = try row.decode(
                 (UUID, String, Int, [String], Int, Date, Date).self
             )

@@ -21,18 +21,38 @@ public struct PostgresStore: Sendable {
     let creates: CreateBatcher
     /// Whether the store sends and listens for notifications, or polls.
     public let notifications: NotificationMode
+    /// How long a statement waits for a pooled connection before it gives up.
+    let connectionWait: Duration
 
     /// A store on `client`, a pool to `url`.
     public init(
-        client: PostgresClient, url: DatabaseURL, notifications: NotificationMode = .listen, logger: Logger
+        client: PostgresClient, url: DatabaseURL, notifications: NotificationMode = .listen,
+        connectionWait: Duration = PoolSettings().connectionWait, logger: Logger
     ) throws(LongrunError) {
         self.client = client
         self.url = url
         self.logger = logger
         self.notifications = notifications
+        self.connectionWait = connectionWait
         self.migrator = try Migrator(client: client, logger: logger)
         self.publisher = NotificationPublisher(client: client, sends: notifications == .listen, logger: logger)
         self.creates = CreateBatcher()
+    }
+}
+
+/// A process's connection pool: its size, and how long a statement waits for one of
+/// its connections.
+public struct PoolSettings: Sendable {
+    /// `max_connections` must cover this for every process, plus their LISTENs.
+    public var maximumConnections: Int
+    /// Past it the statement fails as ``ConnectionWaitExceeded``: the API answers 503
+    /// with `Retry-After`, loops try again. PostgresNIO's pool alone would hold it
+    /// through a minute of failed connection attempts.
+    public var connectionWait: Duration
+
+    public init(maximumConnections: Int = 20, connectionWait: Duration = .seconds(5)) {
+        self.maximumConnections = maximumConnections
+        self.connectionWait = connectionWait
     }
 }
 
@@ -40,15 +60,19 @@ extension PostgresStore {
     /// A store with a pool of its own to `url`, for processes that wire themselves:
     /// run `pool` in the process's ServiceGroup before anything that uses the store.
     public static func connecting(
-        to url: String, maximumConnections: Int = 20, notifications: NotificationMode = .listen, logger: Logger
+        to url: String, pool settings: PoolSettings = .init(), notifications: NotificationMode = .listen,
+        logger: Logger
     ) throws
         -> (store: PostgresStore, pool: any Service)
     {
         let parsed = try DatabaseURL(url)
         var configuration = parsed.clientConfiguration
-        configuration.options.maximumConnections = maximumConnections
+        configuration.options.maximumConnections = settings.maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        return (try PostgresStore(client: client, url: parsed, notifications: notifications, logger: logger), client)
+        let store = try PostgresStore(
+            client: client, url: parsed, notifications: notifications, connectionWait: settings.connectionWait,
+            logger: logger)
+        return (store, client)
     }
 
     /// Applies the bundled migrations that are pending; see ``Migrator``.
@@ -65,7 +89,7 @@ extension PostgresStore: OperationStore {
 
     public func isUnavailable(_ error: any Error) -> Bool {
         switch error {
-        case is StatementDeadlineExceeded:
+        case is StatementDeadlineExceeded, is ConnectionWaitExceeded:
             return true
         case let error as PostgresTransactionError:
             // BEGIN or COMMIT on a connection that went away.

@@ -8,22 +8,6 @@ import PostgresNIO
 // interpolation; every value is still a bind. Measured in docs/benchmarks.md
 // ("Prepared statements and batched creates").
 
-extension PostgresStore {
-    /// How long a hot statement may take before its caller stops waiting for it.
-    static let statementDeadline: Duration = .seconds(30)
-
-    /// Runs a prepared statement and reads every row, within ``statementDeadline``.
-    func rows<Statement: PostgresPreparedStatement>(
-        _ statement: Statement
-    ) async throws -> [Statement.Row] where Statement.Row: Sendable {
-        let client = client
-        let logger = logger
-        return try await answered(within: Self.statementDeadline) {
-            try await client.execute(statement, logger: logger).allRows()
-        }
-    }
-}
-
 /// A prepared statement that lists its values in the order of its `$1, $2, …`; the
 /// bindings follow from the list. Batches travel as one JSON array read with
 /// `jsonb_to_recordset`, so a statement of any batch size has a fixed text.

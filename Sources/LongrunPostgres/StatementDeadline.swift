@@ -7,30 +7,52 @@ public struct StatementDeadlineExceeded: Error, CustomStringConvertible {
     public var description: String { "the database did not answer within \(deadline)" }
 }
 
-/// `body`'s answer, or ``StatementDeadlineExceeded`` once `deadline` passes, whichever
-/// comes first. An overrun `body` is left behind, not awaited: PostgresNIO 1.33 can
-/// lend a connection in the instant it dies, and a query written to it never returns;
-/// without a bound, one such query stopped a worker's progress writes (and with them
-/// its handlers) for good while its heartbeats kept the leases alive. The caller's
-/// cancellation is passed on to `body`.
+/// No pooled connection came free within the wait: the pool cannot reach the database,
+/// or every connection stayed busy. Nothing was sent; callers answer it like an
+/// unreachable database (503, or another try).
+public struct ConnectionWaitExceeded: Error, CustomStringConvertible {
+    public let wait: Duration
+    public var description: String { "no database connection came free within \(wait)" }
+}
+
+/// `body`'s answer, or an error once one of two bounds passes, whichever comes first:
 ///
-/// A statement that overran may still commit later; callers treat the error like a lost
-/// connection (fenced writes, idempotency keys), as they must for any lost answer.
+/// - ``ConnectionWaitExceeded`` when `body` has not called `started` within `wait`.
+///   `body` is then cancelled: it was still waiting for a connection and has sent
+///   nothing. PostgresNIO's pool keeps a request waiting through a minute of failed
+///   connection attempts before it fails it; an API request should hear 503 long before.
+/// - ``StatementDeadlineExceeded`` at `deadline`. An overrun `body` is left behind, not
+///   awaited: PostgresNIO 1.33 can lend a connection in the instant it dies, and a query
+///   written to it never returns; without a bound, one such query stopped a worker's
+///   progress writes (and with them its handlers) for good while its heartbeats kept the
+///   leases alive. A statement that overran may still commit later; callers treat the
+///   error like a lost connection (fenced writes, idempotency keys), as they must for
+///   any lost answer.
+///
+/// The caller's cancellation is passed on to `body`.
 func answered<Value: Sendable>(
-    within deadline: Duration, _ body: @escaping @Sendable () async throws -> Value
+    startingWithin wait: Duration, within deadline: Duration,
+    _ body: @escaping @Sendable (_ started: @escaping @Sendable () -> Void) async throws -> Value
 ) async throws -> Value {
     let answer = FirstAnswer<Value>()
+    let started = StartFlag()
     // The body's own task answers the caller directly: one hop, not a relay, since every
     // heartbeat and claim goes through here.
     let work = Task {
         do {
-            answer.give(.success(try await body()))
+            answer.give(.success(try await body { started.set() }))
         } catch {
             answer.give(.failure(error))
         }
     }
     let timer = Task {
-        try await Task.sleep(for: deadline)
+        try await Task.sleep(for: min(wait, deadline))
+        if !started.isSet {
+            answer.give(.failure(ConnectionWaitExceeded(wait: wait)))
+            work.cancel()
+            return
+        }
+        try await Task.sleep(for: deadline - wait)
         answer.give(.failure(StatementDeadlineExceeded(deadline: deadline)))
     }
     defer { timer.cancel() }
@@ -39,6 +61,13 @@ func answered<Value: Sendable>(
     } onCancel: {
         work.cancel()
     }
+}
+
+/// Whether a bounded body has got its connection.
+private final class StartFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }
 
 /// The first result given, handed to the waiting continuation whether it comes before

@@ -60,7 +60,9 @@ import Testing
     @Test func whileTheDatabaseIsUnreachableRequestsAnswer503WithRetryAfter() async throws {
         let url = "postgres://postgres:x@127.0.0.1:\(try freeLoopbackPort())/none?sslmode=disable"
         try await withPostgresClient(url: url, logger: logger) { client in
-            let store = try PostgresStore(client: client, url: try DatabaseURL(url), logger: logger)
+            // Each request waits this long for a connection, then answers 503.
+            let store = try PostgresStore(
+                client: client, url: try DatabaseURL(url), connectionWait: .milliseconds(500), logger: logger)
             let app = try buildAPI(configuration: .init(), store: store, registry: .demoKinds, logger: logger)
             try await app.test(.router) { client in
                 for (method, body) in [(HTTPRequest.Method.get, ""), (.post, #"{"kind":"demo.noop"}"#)] {

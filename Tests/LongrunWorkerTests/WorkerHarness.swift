@@ -4,6 +4,7 @@ import LongrunCore
 import LongrunPostgres
 import LongrunTesting
 import LongrunWorker
+import PostgresNIO
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -40,6 +41,10 @@ struct WorkerHarness {
                         await group.triggerGracefulShutdown()
                         try await tasks.waitForAll()
                         return result
+                    } catch let error as PSQLError {
+                        tasks.cancelAll()
+                        // Its description is a fixed sentence; the test report needs the details.
+                        throw TestSupportError(String(reflecting: error))
                     } catch {
                         tasks.cancelAll()
                         throw error
