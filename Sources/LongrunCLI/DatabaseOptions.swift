@@ -25,8 +25,9 @@ struct DatabaseOptions: ParsableArguments {
             databaseConnectionWait, environment: "LONGRUN_DATABASE_CONNECTION_WAIT",
             default: DurationFlag(duration: PoolSettings().connectionWait)
         ).duration
-        guard wait >= .milliseconds(100), wait <= .seconds(300) else {
-            throw ValidationError("--database-connection-wait must be 100ms to 300s")
+        // Past the statement deadline (30 s) a longer wait would never be reached.
+        guard wait >= .milliseconds(100), wait <= PoolSettings.statementDeadline else {
+            throw ValidationError("--database-connection-wait must be 100ms to 30s")
         }
         return PoolSettings(maximumConnections: size, connectionWait: wait)
     }

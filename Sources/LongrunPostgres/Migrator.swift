@@ -31,23 +31,26 @@ public struct Migrator: Sendable {
     /// Applies what is pending and returns the names applied (empty when up to date).
     @discardableResult
     public func migrate() async throws -> [String] {
-        try await withUnwrappedTransaction(client: client, logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.advisoryLockKey))", logger: logger)
-            let pending = try await pendingMigrations(on: connection)
-            for migration in pending {
-                for statement in SQLStatements.split(migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        // Unbounded, unlike the store's statements: a migration may rightly take minutes.
+        try await client.withConnection { connection in
+            try await inUnwrappedTransaction(on: connection, logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.advisoryLockKey))", logger: logger)
+                let pending = try await pendingMigrations(on: connection)
+                for migration in pending {
+                    for statement in SQLStatements.split(migration.sql) {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        """
+                        INSERT INTO schema_migrations (version, name, checksum)
+                        VALUES (\(migration.version), \(migration.name), \(Data(migration.checksum)))
+                        """,
+                        logger: logger
+                    )
+                    logger.info("applied migration", metadata: ["longrun.migration": "\(migration.name)"])
                 }
-                try await connection.query(
-                    """
-                    INSERT INTO schema_migrations (version, name, checksum)
-                    VALUES (\(migration.version), \(migration.name), \(Data(migration.checksum)))
-                    """,
-                    logger: logger
-                )
-                logger.info("applied migration", metadata: ["longrun.migration": "\(migration.name)"])
+                return pending.map(\.name)
             }
-            return pending.map(\.name)
         }
     }
 
@@ -97,15 +100,16 @@ public struct Migrator: Sendable {
     }
 }
 
-/// Runs `body` in a transaction and rethrows the body's own error rather than
-/// PostgresNIO's wrapper, so callers can switch on ``LongrunError`` codes.
-private func withUnwrappedTransaction<Result: Sendable>(
-    client: PostgresClient,
+/// Runs `body` in a transaction on `connection` and rethrows the body's own error rather
+/// than PostgresNIO's wrapper, so callers can switch on ``LongrunError`` codes. The
+/// migrator and the store's transactions (``PostgresStore/withTransaction(_:)``) share it.
+func inUnwrappedTransaction<Result: Sendable>(
+    on connection: PostgresConnection,
     logger: Logger,
     _ body: (PostgresConnection) async throws -> Result
 ) async throws -> Result {
     do {
-        return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        return try await connection.withTransaction(logger: logger) { try await body($0) }
     } catch let error as PostgresTransactionError {
         throw error.closureError ?? error
     }

@@ -50,6 +50,10 @@ public struct PoolSettings: Sendable {
     /// through a minute of failed connection attempts.
     public var connectionWait: Duration
 
+    /// How long a statement may take, its wait for a connection included, before its
+    /// caller stops waiting for it.
+    public static let statementDeadline: Duration = .seconds(30)
+
     public init(maximumConnections: Int = 20, connectionWait: Duration = .seconds(5)) {
         self.maximumConnections = maximumConnections
         self.connectionWait = connectionWait

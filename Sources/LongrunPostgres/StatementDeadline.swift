@@ -48,7 +48,7 @@ func answered<Value: Sendable>(
     let timer = Task {
         try await Task.sleep(for: min(wait, deadline))
         if !started.isSet {
-            answer.give(.failure(ConnectionWaitExceeded(wait: wait)))
+            answer.give(.failure(ConnectionWaitExceeded(wait: min(wait, deadline))))
             work.cancel()
             return
         }

@@ -91,7 +91,7 @@ import Testing
         (["worker", "--database-pool-size", "0"], "--database-pool-size"),
         (["api", "--database-pool-size", "1001"], "--database-pool-size"),
         (["api", "--database-connection-wait", "50ms"], "--database-connection-wait"),
-        (["notifier", "--database-connection-wait", "301s"], "--database-connection-wait"),
+        (["notifier", "--database-connection-wait", "31s"], "--database-connection-wait"),
         (["worker", "--database-connection-wait", "soon"], "--database-connection-wait"),
         (["notifier", "--metrics-port", "70000"], "metrics port"),
         (["worker", "--metrics-port=-1"], "metrics port"),
