@@ -11,8 +11,9 @@ public protocol WorkerStore: SchemaReadiness, NotificationSource {
     func claim(_ request: ClaimRequest) async throws -> [ClaimedOperation]
 
     /// Extends, in one statement, every lease in `leaseTokens` that `workerID` still holds
-    /// and records that the worker is alive. Returns the tokens it extended: any other
-    /// token sent was lost (cancelled, rescued) and its handler should stop.
+    /// and records that the worker is alive. Returns the tokens still held: any other
+    /// token sent was lost (cancelled, rescued) and its handler should stop. A lease whose
+    /// row is being written at that moment may be extended only by the next beat.
     func heartbeat(workerID: UUID, leaseTokens: [UUID], lease: Duration) async throws -> Set<UUID>
 
     /// Writes coalesced progress, log lines and checkpoints of many operations at once,

@@ -186,13 +186,26 @@ struct ClaimOperations: BoundStatement {
 
 /// ``PostgresStore/heartbeat(workerID:leaseTokens:lease:)``'s statement: extends the
 /// leases still held and answers their tokens.
+///
+/// It waits on no row lock. A row another statement has locked (the worker's own batch of
+/// endings or progress, a cancel) keeps its lease until the next beat and counts as held
+/// if the row, as it was before that statement, is. Waiting there deadlocked: a batch
+/// ending and a heartbeat of one worker lock the same rows, each in an order of its own.
 struct Heartbeat: BoundStatement {
     static let sql = """
-        WITH beat AS (UPDATE workers SET last_heartbeat_at = now() WHERE id = $1)
-        UPDATE operations
-        SET lease_expires_at = now() + $3 * interval '1 millisecond'
+        WITH beat AS (
+            UPDATE workers SET last_heartbeat_at = now() WHERE id = $1
+        ), extended AS (
+            UPDATE operations
+            SET lease_expires_at = now() + $3 * interval '1 millisecond'
+            WHERE id IN (
+                SELECT id FROM operations
+                WHERE lease_owner = $1 AND lease_token = ANY($2::uuid[]) AND status = 'running'
+                FOR NO KEY UPDATE SKIP LOCKED
+            )
+        )
+        SELECT lease_token FROM operations
         WHERE lease_owner = $1 AND lease_token = ANY($2::uuid[]) AND status = 'running'
-        RETURNING lease_token
         """
     typealias Row = UUID
 

@@ -60,6 +60,45 @@ import Testing
         }
     }
 
+    /// A heartbeat that waited for a row lock deadlocked with its worker's own batch of
+    /// endings. It now leaves a locked row for the next beat and still counts it held.
+    @Test func aHeartbeatDoesNotWaitForARowAnotherStatementHolds() async throws {
+        try await TestDatabase.with { database in
+            try await database.withStore { store in
+                let tenant = try await store.ensureTenant(named: "acme")
+                try await store.registerWorker(worker(workerID))
+                let lockedID = try await make(store, tenant: tenant)
+                let freeID = try await make(store, tenant: tenant)
+                let locked = try await claimOne(store, lease: .seconds(60))
+                let free = try await claimOne(store, lease: .seconds(60))
+                #expect(locked.id == lockedID && free.id == freeID)
+                let holding = Task {
+                    try await database.rows(
+                        "SELECT pg_sleep(60) FROM (SELECT id FROM operations WHERE id = \(lockedID) FOR UPDATE) AS held"
+                    )
+                }
+                defer { holding.cancel() }
+                let sleeping: PostgresQuery = """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE wait_event = 'PgSleep' AND query LIKE '%pg_sleep(60)%'
+                    """
+                while try await database.count(sleeping) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+
+                let held = try await store.heartbeat(
+                    workerID: workerID, leaseTokens: [locked.leaseToken, free.leaseToken], lease: .seconds(600))
+                #expect(held == [locked.leaseToken, free.leaseToken])
+                #expect(try await database.count(sleeping) == 1, "the heartbeat answered while the row was locked")
+                let extended = try await store.operation(id: freeID, tenantID: tenant.id)?.lease?.expiresAt
+                let kept = try await store.operation(id: lockedID, tenantID: tenant.id)?.lease?.expiresAt
+                #expect(try #require(extended) > Date(timeIntervalSinceNow: 500))
+                #expect(try #require(kept) < Date(timeIntervalSinceNow: 61))
+                _ = try await database.rows(
+                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()"
+                )
+            }
+        }
+    }
+
     @Test func progressLogsAndCheckpointsLandOnlyWhileTheLeaseHolds() async throws {
         try await TestDatabase.with { database in
             try await database.withStore { store in
