@@ -9,6 +9,11 @@ import Synchronization
 /// and never polls the table on its own. When the LISTEN connection is re-established,
 /// every waiter re-reads, since what changed meanwhile was not announced to anyone.
 ///
+/// Publishers send `longrun_changed` only while some API node has a waiter. Before a
+/// waiter reads its operation, the feed makes sure they announce for a while yet
+/// (``NotificationSource/keepChangesAnnounced(for:)``), and it renews that while it
+/// has waiters.
+///
 /// Watches are bounded: past `limit` the node refuses new ones (the routes answer 503)
 /// rather than holding more connections than it can serve.
 public final class ChangeFeed: Service, Sendable {
@@ -54,10 +59,27 @@ public final class ChangeFeed: Service, Sendable {
         var count = 0
     }
 
+    /// Until when publishers are known to announce changes, and the renewal under way.
+    private struct Announcing {
+        /// A local instant taken before the renewal was sent, so never later than the
+        /// database's own end of it.
+        var until: ContinuousClock.Instant?
+        var renewal: Task<Void, any Error>?
+    }
+
+    /// A waiter starts with at least this much of announcing ahead of it.
+    static let announcingAhead: Duration = .seconds(20)
+    /// How far one renewal reaches; after the last waiter has gone, publishers go on
+    /// announcing for at most this long.
+    static let announcingLease: Duration = .seconds(30)
+    /// How often a node with waiters looks whether to renew.
+    static let renewalCheck: Duration = .seconds(5)
+
     private let source: any NotificationSource
     let limit: Int
     private let logger: Logger
     private let watchers = Mutex(Watchers())
+    private let announcing = Mutex(Announcing())
 
     public init(source: any NotificationSource, limit: Int, logger: Logger) {
         self.source = source
@@ -67,20 +89,30 @@ public final class ChangeFeed: Service, Sendable {
 
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
-            try await self.source.withNotifications(on: [.changed]) { notifications in
-                for await notification in notifications {
-                    switch notification {
-                    case .subscribed: self.ringAll()
-                    case .received(.changed, let ids): self.ring(ids.compactMap(UUID.init(uuidString:)))
-                    case .received: break
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.renewWhileWatched() }
+                group.addTask {
+                    try await self.source.withNotifications(on: [.changed]) { notifications in
+                        for await notification in notifications {
+                            switch notification {
+                            case .subscribed: self.ringAll()
+                            case .received(.changed, let ids): self.ring(ids.compactMap(UUID.init(uuidString:)))
+                            case .received: break
+                            }
+                        }
                     }
                 }
+                try await group.next()
+                group.cancelAll()
             }
         }
     }
 
-    /// Registers a waiter on `id`; nil when the node already serves `limit` of them.
-    func watch(_ id: UUID) -> Watch? {
+    /// Registers a waiter on `id`, once publishers announce changes for at least
+    /// ``announcingAhead``; nil when the node already serves `limit` waiters. Throws when
+    /// the database could not be asked to announce.
+    func watch(_ id: UUID) async throws -> Watch? {
+        try await keepAnnouncing()
         let watch = Watch(operationID: id)
         let added = watchers.withLock { watchers -> Bool in
             guard watchers.count < limit else { return false }
@@ -108,7 +140,7 @@ public final class ChangeFeed: Service, Sendable {
     func withWatch<Result: Sendable>(
         on id: UUID, _ body: (Watch) async throws -> Result
     ) async throws -> Result? {
-        guard let watch = watch(id) else { return nil }
+        guard let watch = try await watch(id) else { return nil }
         defer { end(watch) }
         return try await withGracefulShutdownHandler {
             try await body(watch)
@@ -125,6 +157,56 @@ public final class ChangeFeed: Service, Sendable {
             ids.flatMap { watchers.byOperation[$0].map { Array($0.values) } ?? [] }
         }
         for watch in rung { watch.doorbell.ring() }
+    }
+
+    /// Returns once publishers announce changes for at least ``announcingAhead``. One
+    /// renewal at a time, however many waiters arrive together.
+    private func keepAnnouncing() async throws {
+        while true {
+            let renewal: Task<Void, any Error>? = announcing.withLock { announcing in
+                let now = ContinuousClock.now
+                if let until = announcing.until, until - now >= Self.announcingAhead { return nil }
+                if let renewal = announcing.renewal { return renewal }
+                let lapsed = announcing.until.map { $0 <= now } ?? false
+                let renewal = Task { try await self.renewAnnouncing(from: now, lapsed: lapsed) }
+                announcing.renewal = renewal
+                return renewal
+            }
+            guard let renewal else { return }
+            try await renewal.value
+        }
+    }
+
+    private func renewAnnouncing(from start: ContinuousClock.Instant, lapsed: Bool) async throws {
+        do {
+            try await source.keepChangesAnnounced(for: Self.announcingLease)
+        } catch {
+            announcing.withLock { $0.renewal = nil }
+            throw error
+        }
+        announcing.withLock { announcing in
+            announcing.until = start + Self.announcingLease
+            announcing.renewal = nil
+        }
+        // Renewals failed for so long that publishers may have stopped announcing:
+        // whoever still waits reads again.
+        if lapsed { ringAll() }
+    }
+
+    private func renewWhileWatched() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.renewalCheck)
+            guard count > 0 else { continue }
+            do {
+                try await keepAnnouncing()
+            } catch  where !Task.isCancelled {
+                logger.warning(
+                    "could not keep changes announced; waiters may answer late",
+                    metadata: ["longrun.error": "\(String(reflecting: error))"])
+            } catch {
+                return
+            }
+        }
     }
 
     private func ringAll() {

@@ -57,7 +57,7 @@ extension OperationRoutes {
             }
             start = cursor
         }
-        guard let watch = feed.watch(operation.id) else { throw Self.busy(feed) }
+        guard let watch = try await feed.watch(operation.id) else { throw Self.busy(feed) }
         // Ended by the body when it runs, and by the lease's release when it never does
         // (a client gone before the head was written).
         let lease = ChangeFeed.Lease(feed: feed, watch: watch)

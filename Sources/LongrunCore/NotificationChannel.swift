@@ -12,7 +12,8 @@ public enum NotificationChannel: String, Sendable, CaseIterable {
     /// Running operations were cancelled. Payload: their ids, comma-separated.
     case cancel = "longrun_cancel"
     /// Operations changed: status, progress or log lines. Payload: their ids. What
-    /// waiters and event streams of the API nodes listen to.
+    /// waiters and event streams of the API nodes listen to; sent only while an API node
+    /// has some (see ``NotificationSource/keepChangesAnnounced(for:)``).
     case changed = "longrun_changed"
     /// Webhook deliveries became due. Payload: the ids of the operations they report on.
     case deliveries = "longrun_deliveries"
@@ -38,6 +39,12 @@ public protocol NotificationSource: Sendable {
         on channels: Set<NotificationChannel>,
         _ body: (AsyncStream<StoreNotification>) async throws -> Result
     ) async throws -> Result
+
+    /// Makes every process send ``NotificationChannel/changed`` for at least `duration`,
+    /// counted from the call. Publishers skip that channel while no API node has a
+    /// waiter, so a waiter calls this before it reads the operation it waits on: any
+    /// change its read missed is then announced.
+    func keepChangesAnnounced(for duration: Duration) async throws
 }
 
 /// How a process learns that something changed: LISTEN for NOTIFY (the default: wake-ups

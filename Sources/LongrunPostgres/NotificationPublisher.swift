@@ -5,7 +5,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// Sends NOTIFY after commits, coalesced: whatever a process announces within one short
-/// window goes out as one `pg_notify` per channel (payloads split at the size limit).
+/// window goes out in one statement (payloads split at the size limit).
 ///
 /// Writers call ``announce(_:on:)`` after their transaction commits and move on; the
 /// publisher runs as a service in the process's ServiceGroup. A lost notification costs
@@ -48,19 +48,35 @@ public final class NotificationPublisher: Service {
             defer { pending = [:] }
             return pending
         }
-        for (channel, items) in batch {
+        var channels: [String] = []
+        var payloads: [String] = []
+        for (channel, items) in batch.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             for payload in Self.payloads(items.sorted()) {
-                do {
-                    try await client.query("SELECT pg_notify(\(channel.rawValue), \(payload))", logger: logger)
-                } catch {
-                    logger.warning(
-                        "a notification was not sent; listeners will find the change by polling",
-                        metadata: [
-                            "longrun.channel": "\(channel.rawValue)", "longrun.error": "\(String(reflecting: error))",
-                        ]
-                    )
-                }
+                channels.append(channel.rawValue)
+                payloads.append(payload)
             }
+        }
+        guard !payloads.isEmpty else { return }
+        do {
+            // One statement for the whole flush. `changed` only goes out while an API node
+            // has a waiter; checked here, after the commits it announces (see
+            // sql/0008_change_feed.sql for why that leaves no change unannounced).
+            _ = try await client.query(
+                """
+                SELECT pg_notify(channel, payload)
+                FROM unnest(\(channels)::text[], \(payloads)::text[]) AS notification (channel, payload)
+                WHERE channel <> \(NotificationChannel.changed.rawValue)
+                    OR EXISTS (SELECT FROM change_feed WHERE watched_until > now())
+                """,
+                logger: logger
+            ).collect()
+        } catch {
+            logger.warning(
+                "notifications were not sent; listeners will find the changes by polling",
+                metadata: [
+                    "longrun.channels": "\(Set(channels).sorted())", "longrun.error": "\(String(reflecting: error))",
+                ]
+            )
         }
     }
 

@@ -23,6 +23,16 @@ extension PostgresStore {
         }
     }
 
+    public func keepChangesAnnounced(for duration: Duration) async throws {
+        // A polling store's publishers send nothing at all; its waiters re-read on a timer.
+        guard notifications == .listen else { return }
+        _ = try await query(
+            """
+            UPDATE change_feed
+            SET watched_until = greatest(watched_until, now() + \(duration.inMilliseconds) * interval '1 millisecond')
+            """)
+    }
+
     private func listen(
         on channels: Set<NotificationChannel>, into continuation: AsyncStream<StoreNotification>.Continuation
     ) async {

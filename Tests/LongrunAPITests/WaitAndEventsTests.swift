@@ -7,6 +7,7 @@ import LongrunAPI
 import LongrunCore
 import LongrunPostgres
 import LongrunTesting
+import PostgresNIO
 import Testing
 
 /// The long poll and the event stream: woken through the node's one LISTEN, bounded,
@@ -38,6 +39,23 @@ import Testing
             // Loosely (a benchmark measures it tightly): far below the 30 s timeout, so the
             // finish woke the waiter, even on a machine busy with the rest of the suite.
             #expect(elapsed < .seconds(10), "\(elapsed)")
+        }
+    }
+
+    /// Publishers skip `longrun_changed` until a node has a waiter; a waiter makes them
+    /// announce before its read (what `aWaitAnswersWhenTheOperationFinishes` relies on).
+    /// An event stream registers its watch even on a finished operation.
+    @Test(arguments: ["wait?timeout=0.1", "events"])
+    func onlyAWaiterMakesPublishersAnnounceChanges(path: String) async throws {
+        try await APIHarness.run { api in
+            let announcing: PostgresQuery =
+                "SELECT count(*) FROM change_feed WHERE watched_until > now() + interval '15 seconds'"
+            let id = try await api.createSleeper()
+            if path == "events" { try await api.send(.post, "/v1/operations/\(id)/cancel") }
+            #expect(try await api.send(.get, "/v1/operations/\(id)").status == .ok)
+            #expect(try await api.database.count(announcing) == 0)
+            #expect(try await api.send(.get, "/v1/operations/\(id)/\(path)").status == .ok)
+            #expect(try await api.database.count(announcing) == 1)
         }
     }
 

@@ -410,6 +410,46 @@ import Testing
         }
     }
 
+    /// `changed` goes out only while an API node keeps it announced; the other channels
+    /// always. Notifications of one session arrive in the order they were sent, so the
+    /// `work` notification that follows proves the skipped `changed` is not just late.
+    @Test func changesAreAnnouncedOnlyWhileAnAPINodeKeepsThemAnnounced() async throws {
+        try await TestDatabase.with { database in
+            try await database.withStore { store in
+                try await store.migrate()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await store.publisher.run() }
+                    defer { group.cancelAll() }
+                    try await store.withNotifications(on: [.work, .changed]) { notifications in
+                        var iterator = notifications.makeAsyncIterator()
+                        #expect(await iterator.next() == .subscribed)
+                        store.publisher.announce(["unwatched"], on: .changed)
+                        store.publisher.announce(["q1"], on: .work)
+                        #expect(await iterator.next() == .received(.work, ["q1"]))
+
+                        try await store.keepChangesAnnounced(for: .seconds(30))
+                        // A shorter renewal never cuts a longer one short.
+                        try await store.keepChangesAnnounced(for: .milliseconds(1))
+                        #expect(
+                            try await database.count(
+                                "SELECT count(*) FROM change_feed WHERE watched_until > now() + interval '25 seconds'")
+                                == 1)
+                        store.publisher.announce(["watched"], on: .changed)
+                        store.publisher.announce(["q2"], on: .work)
+                        #expect(await iterator.next() == .received(.changed, ["watched"]))
+                        #expect(await iterator.next() == .received(.work, ["q2"]))
+
+                        _ = try await database.rows(
+                            "UPDATE change_feed SET watched_until = now() - interval '1 second'")
+                        store.publisher.announce(["lapsed"], on: .changed)
+                        store.publisher.announce(["q3"], on: .work)
+                        #expect(await iterator.next() == .received(.work, ["q3"]))
+                    }
+                }
+            }
+        }
+    }
+
     @Test func notificationsArriveAfterSubscribingAndTheDeliveryIdsSortByTime() async throws {
         try await TestDatabase.with { database in
             try await database.withStore { store in
