@@ -91,20 +91,34 @@ def main():
             f"{number(raw_batch)} jobs/s. Goals: at least 2 × the best peer with as many processes, "
             "and at least 0.6 × the raw limit.")
         say("")
-        say("| processes × slots | Longrun ops/s | ratio to raw | best peer (same processes) | peer jobs/s | ratio to peer | goals |")
-        say("| --- | ---: | ---: | --- | ---: | ---: | --- |")
+        # Longrun's own claim and end of runs sent by pgbench, keyed by (batch, connections).
+        alone = {(run["batch"], run["clients"]): run["operations_per_second"]
+                 for run in lines(folder, "statements.jsonl")}
+        say("| processes × slots | Longrun ops/s | ratio to raw | best peer (same processes) | peer jobs/s | ratio to peer "
+            "| its statements alone | ratio | goals |")
+        say("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |")
         for run in drains:
             processes = run["processes"]
             same = [peer for peer in peers if peer.get("processes") == processes]
             best = max(same, key=lambda peer: peer["jobs_per_s"], default=None)
             rate = run["operations_per_second"]
+            statements = alone.get((run["concurrency"], processes))
             goals = "–"
             if best and raw_batch:
                 goals = verdict(rate >= 2 * best["jobs_per_s"] and rate >= 0.6 * raw_batch)
             say(f"| {processes} × {run['concurrency']} | {number(rate)} | {ratio(rate, raw_batch)} | "
                 f"{best['system'] + ' (' + str(best.get('batch_size') or best.get('concurrency_per_process')) + ')' if best else '–'} | "
-                f"{number(best['jobs_per_s']) if best else '–'} | {ratio(rate, best['jobs_per_s'] if best else None)} | {goals} |")
+                f"{number(best['jobs_per_s']) if best else '–'} | {ratio(rate, best['jobs_per_s'] if best else None)} | "
+                f"{number(statements)} | {ratio(rate, statements)} | {goals} |")
         say("")
+        if alone:
+            say("*Its statements alone*: pgbench sends a worker's claim of as many rows as its slots and their end")
+            say("of runs (Longrun's statements, on Longrun's schema, `longrun-bench statements`), from as many")
+            say("connections as there are worker processes; what PostgreSQL does when the worker costs nothing.")
+            say("Every such run: " + "; ".join(
+                f"batch {batch}, {clients} connection(s): {number(rate)} ops/s"
+                for (batch, clients), rate in sorted(alone.items())) + ".")
+            say("")
         if peers:
             say("Every peer drain of the run: " + "; ".join(
                 f"{peer['system']} {peer['processes']} process(es)"

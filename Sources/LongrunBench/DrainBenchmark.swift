@@ -27,10 +27,7 @@ struct DrainBenchmark: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "longrun.bench")
         logger.logLevel = .warning
-        let counts = processes.split(separator: ",").compactMap { Int($0) }
-        guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--processes needs positive counts, e.g. 1,2")
-        }
+        let counts = try positiveCounts(processes, option: "processes")
         let drains = try await database.withURL(logger: logger) { url in
             try await withPostgresStore(url: url, logger: logger) { store in
                 try await store.migrate()

@@ -13,7 +13,7 @@ struct LongrunBench: AsyncParsableCommand {
         abstract: "Benchmarks of Longrun, each beside a baseline measured in the same run.",
         subcommands: [
             CreateBenchmark.self, DrainBenchmark.self, EndToEndBenchmark.self, LatencyBenchmark.self,
-            ScaleBenchmark.self, WebhookBenchmark.self, WaitBenchmark.self,
+            ScaleBenchmark.self, StatementsBenchmark.self, WebhookBenchmark.self, WaitBenchmark.self,
         ]
     )
 }
@@ -63,4 +63,13 @@ struct BenchmarkNotifications: ParsableArguments {
     var environment: [String: String] {
         ["LONGRUN_NOTIFICATIONS": notifications, "LONGRUN_NOTIFICATION_POLL_INTERVAL": notificationPollInterval]
     }
+}
+
+/// The counts of a comma-separated option (`--processes 1,2`), each a positive number.
+func positiveCounts(_ text: String, option: String) throws -> [Int] {
+    let counts = text.split(separator: ",").map { Int($0) }
+    guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else {
+        throw ValidationError("--\(option) needs positive counts, comma-separated, e.g. 1,2")
+    }
+    return counts.compactMap { $0 }
 }

@@ -66,6 +66,15 @@ public final class LocalPostgres: Sendable {
         self.watchdog = watchdog
     }
 
+    /// The machine's `pgbench`, beside the server programs this launcher uses; nil when
+    /// it has none. For benchmarks that drive PostgreSQL without Longrun in the way.
+    public static var pgbench: String? {
+        guard let binaries = PostgresBinaries.locate(),
+            FileManager.default.isExecutableFile(atPath: binaries.pgbench)
+        else { return nil }
+        return binaries.pgbench
+    }
+
     /// Creates the cluster if the folder has none, stops an orphaned server, starts the
     /// server on a free loopback port and returns once it accepts connections.
     public static func start(_ options: Options, logger: Logger) async throws(LocalPostgresError) -> LocalPostgres {

@@ -6,6 +6,7 @@ struct PostgresBinaries: Sendable {
     let folder: URL
 
     var initdb: String { folder.appendingPathComponent("initdb").path }
+    var pgbench: String { folder.appendingPathComponent("pgbench").path }
     var pgCtl: String { folder.appendingPathComponent("pg_ctl").path }
 
     /// `initdb` on PATH first (resolving links, since `pg_ctl` must sit beside the

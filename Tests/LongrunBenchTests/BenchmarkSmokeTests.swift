@@ -17,6 +17,7 @@ import Testing
         ],
         ["latency", "--samples", "20"],
         ["scale", "--pending", "1000,2000", "--finished", "5000", "--batch", "50", "--rounds", "5"],
+        ["statements", "--batch", "10", "--clients", "1,2", "--operations", "400"],
         ["webhooks", "--samples", "20", "--deliveries", "200", "--concurrency", "8"],
         ["wait", "--samples", "20", "--streams", "20"],
     ])
