@@ -188,8 +188,9 @@ public final class ChangeFeed: Service, Sendable {
             announcing.until = start + Self.announcingLease
             announcing.renewal = nil
         }
-        // Renewals failed for so long that publishers may have stopped announcing:
-        // whoever still waits reads again.
+        // The lease had run out. Any waiter still registered outlived it (renewals were
+        // failing), so changes may have gone unannounced: each reads again. After an
+        // idle spell there is nobody to ring.
         if lapsed { ringAll() }
     }
 

@@ -86,13 +86,6 @@ public enum BenchmarkFixtures {
         ).collect().first?.decode(Bool.self) ?? true
     }
 
-    /// Whether any operation is still pending.
-    public static func hasPending(store: PostgresStore) async throws -> Bool {
-        try await store.client.query(
-            "SELECT EXISTS (SELECT 1 FROM operations WHERE status = 'pending')", logger: store.logger
-        ).collect().first?.decode(Bool.self) ?? false
-    }
-
     /// How many operations have succeeded.
     public static func succeeded(store: PostgresStore) async throws -> Int {
         try await store.client.query(

@@ -45,10 +45,12 @@ func answered<Value: Sendable>(
             answer.give(.failure(error))
         }
     }
+    // The wait counts towards the deadline, so it ends no later.
+    let wait = min(wait, deadline)
     let timer = Task {
-        try await Task.sleep(for: min(wait, deadline))
+        try await Task.sleep(for: wait)
         if !started.isSet {
-            answer.give(.failure(ConnectionWaitExceeded(wait: min(wait, deadline))))
+            answer.give(.failure(ConnectionWaitExceeded(wait: wait)))
             work.cancel()
             return
         }
