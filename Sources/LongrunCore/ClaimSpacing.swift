@@ -1,32 +1,46 @@
-/// Holds back a claim that would follow two empty ones within `spacing`. Under load
-/// every batch of creates notifies every worker (and every batch of endings every
-/// notifier); each answered with a claim at once, and most of those claims found
-/// nothing, another process having taken the work first. After two empty claims in a
-/// row a process waits out the spacing, so its next claim takes what several
-/// notifications announced. One empty claim is normal for a lone worker (a freed slot
-/// looks for work before the next is created) and does not delay its next pickup.
+/// Holds back a claim that a trickle of work would otherwise make every few
+/// milliseconds, so one claim takes what several notifications announced.
+///
+/// Under load every batch of creates notifies every worker (and every batch of endings
+/// every notifier). Answered at once, each notification costs a claim, a round trip and
+/// a wake-up of the process for a row or two, and the endings then go out in batches
+/// just as small. Two patterns say a process is in such a trickle:
+/// - two empty claims in a row: it keeps losing the race to another process;
+/// - two claims in a row that each took several items but fewer than it had room for:
+///   work piles up between its claims, a little at a time.
+///
+/// After either, the next claim waits until `spacing` after the last one. A client that
+/// creates one operation at a time gets claims of one item, and never waits; neither
+/// does a drain, whose claims fill every free slot.
 public struct ClaimSpacing: Sendable {
     public let spacing: Duration
     private var emptyInARow = 0
-    private var lastEmptyClaimAt: ContinuousClock.Instant?
+    private var partialInARow = 0
+    private var lastClaimAt: ContinuousClock.Instant?
 
     public init(_ spacing: Duration = .milliseconds(10)) {
         self.spacing = spacing
     }
 
-    /// Returns when the next claim may go: at once unless the last two found nothing.
+    /// Returns when the next claim may go: at once unless the last two were empty, or
+    /// both took several items and less than they had room for.
     public func wait() async {
-        guard emptyInARow >= 2, let lastEmptyClaimAt else { return }
-        try? await Task.sleep(until: lastEmptyClaimAt + spacing, clock: .continuous)
+        guard emptyInARow >= 2 || partialInARow >= 2, let lastClaimAt else { return }
+        try? await Task.sleep(until: lastClaimAt + spacing, clock: .continuous)
     }
 
-    /// Records how many items the claim just made took.
-    public mutating func claimed(_ count: Int) {
+    /// Records how many items the claim just made took, of the `room` it asked for.
+    public mutating func claimed(_ count: Int, of room: Int) {
+        lastClaimAt = .now
         if count == 0 {
             emptyInARow += 1
-            lastEmptyClaimAt = .now
+            partialInARow = 0
+        } else if count > 1, count < room {
+            partialInARow += 1
+            emptyInARow = 0
         } else {
             emptyInARow = 0
+            partialInARow = 0
         }
     }
 }

@@ -118,7 +118,7 @@ public final class Notifier: Service {
                 do {
                     let claimed = try await store.claimDeliveries(
                         limit: free, formats: configuration.formats, hold: configuration.claimHold)
-                    spacing.claimed(claimed.count)
+                    spacing.claimed(claimed.count, of: free)
                     for delivery in claimed { start(delivery, sender: sender, in: &sends) }
                     if claimed.count == free { continue }
                 } catch {

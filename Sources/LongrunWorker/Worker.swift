@@ -118,7 +118,7 @@ public final class Worker: Service {
                             lease: configuration.lease
                         )
                     )
-                    spacing.claimed(claimed.count)
+                    spacing.claimed(claimed.count, of: free)
                     for operation in claimed { start(operation, in: &slots) }
                     // A full batch: more may be due, and the slots to take them are gone anyway.
                     if claimed.count == free { continue }

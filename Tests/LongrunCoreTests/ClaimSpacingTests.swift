@@ -1,28 +1,47 @@
 import LongrunCore
 import Testing
 
-/// A claim after two empty ones waits out the spacing; after one that found work, or a
-/// single empty one, it goes at once.
+/// A claim after two empty ones, or after two that took several items and less than they
+/// had room for, waits out the spacing; in every other pattern it goes at once.
 struct ClaimSpacingTests {
-    @Test(.timeLimit(.minutes(1))) func onlyTwoEmptyClaimsInARowHoldTheNextOneBack() async {
+    @Test(.timeLimit(.minutes(1)), arguments: [[0, 0], [3, 2]])
+    func twoEmptyOrTwoPartialClaimsInARowHoldTheNextOneBack(takes: [Int]) async {
         var spacing = ClaimSpacing(.milliseconds(300))
-        spacing.claimed(0)
+        spacing.claimed(takes[0], of: 10)
         let start = ContinuousClock.now
-        spacing.claimed(0)
+        spacing.claimed(takes[1], of: 10)
         await spacing.wait()
         // Never sooner than the spacing (later is fine: the machine may be slow).
         #expect(ContinuousClock.now - start >= .milliseconds(300))
+    }
 
-        // An hour's spacing: the time limit fails the test if no claim yet, a single
-        // empty claim, or a claim that found work held the next one back.
+    /// An hour's spacing: the time limit fails the test if any of these patterns held
+    /// the next claim back.
+    @Test(.timeLimit(.minutes(1))) func otherPatternsClaimAtOnce() async {
         var hour = ClaimSpacing(.seconds(3600))
         await hour.wait()
-        hour.claimed(0)
+        // One operation at a time, whether or not the freed slot's claim comes between.
+        for _ in 0..<3 {
+            hour.claimed(1, of: 4)
+            await hour.wait()
+            hour.claimed(0, of: 4)
+            await hour.wait()
+            hour.claimed(1, of: 4)
+            await hour.wait()
+        }
+        // A drain: every claim fills the slots it asked for.
+        for _ in 0..<3 {
+            hour.claimed(100, of: 100)
+            await hour.wait()
+        }
+        // Two empty claims, then one that found work; two partial, then a full one.
+        hour.claimed(0, of: 4)
+        hour.claimed(0, of: 4)
+        hour.claimed(1, of: 4)
         await hour.wait()
-        hour.claimed(0)
-        hour.claimed(1)
-        await hour.wait()
-        hour.claimed(0)
+        hour.claimed(2, of: 4)
+        hour.claimed(3, of: 4)
+        hour.claimed(4, of: 4)
         await hour.wait()
     }
 }
