@@ -4,6 +4,8 @@ import Logging
 import LongrunCore
 import LongrunLocalPostgres
 import LongrunPostgres
+import Subprocess
+import SystemPackage
 
 /// What PostgreSQL does with Longrun's own schema and statements when the worker costs
 /// nothing: pgbench sends a worker's claim and end of runs (``StatementBaseline``) from
@@ -48,7 +50,7 @@ struct StatementsBenchmark: AsyncParsableCommand {
                     try await BenchmarkFixtures.deleteAllOperations(store: store)
                     try await BenchmarkFixtures.prefill(
                         store: store, tenantID: tenant.id, kind: "demo.noop", count: operations + operations / 4)
-                    let transactions = try runPGBench(pgbench, script: script.path, url: url, clients: count)
+                    let transactions = try await runPGBench(pgbench, script: script.path, url: url, clients: count)
                     rates.append((count, transactions * Double(batch)))
                 }
                 return rates
@@ -68,26 +70,23 @@ struct StatementsBenchmark: AsyncParsableCommand {
     }
 
     /// pgbench's transactions per second (one transaction: a claim and its end of runs).
-    /// A count of transactions, not `--time`: pgbench ends a timed run on SIGALRM, which
-    /// a child of this process inherits blocked.
-    private func runPGBench(_ pgbench: String, script: String, url: String, clients: Int) throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: pgbench)
-        process.arguments = [
-            "--no-vacuum", "--protocol=prepared", "--client=\(clients)", "--jobs=\(min(clients, 2))",
-            "--transactions=\(operations / batch / clients)", "--define=batch=\(batch)", "--file=\(script)", url,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
+    /// A count of transactions rather than `--time`, so no run outlasts its backlog.
+    /// swift-subprocess, as for PostgreSQL's other programs (`LocalPostgres`): a child of
+    /// Foundation's `Process` inherits this process's blocked signals.
+    private func runPGBench(_ pgbench: String, script: String, url: String, clients: Int) async throws -> Double {
+        let result = try await Subprocess.run(
+            .path(FilePath(pgbench)),
+            arguments: [
+                "--no-vacuum", "--protocol=prepared", "--client=\(clients)", "--jobs=\(min(clients, 2))",
+                "--transactions=\(operations / batch / clients)", "--define=batch=\(batch)", "--file=\(script)", url,
+            ],
+            output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+        let text = result.standardOutput
+        guard result.terminationStatus == .exited(0),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
             let tps = Double(line.dropFirst("tps = ".count).prefix(while: { $0 != " " }))
         else {
-            throw CleanExit.message("pgbench failed:\n\(text)")
+            throw CleanExit.message("pgbench failed:\n\(text)\n\(result.standardError)")
         }
         return tps
     }
