@@ -73,8 +73,12 @@ final class AuthenticationMiddleware<Store: OperationStore>: RouterMiddleware {
         guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty || token.count > 512 ? nil : token
+        // HTTP's optional whitespace is spaces and tabs; trimmed natively, since
+        // Foundation's `trimmingCharacters` bridges through NSString on every request.
+        let isOptionalWhitespace = { (character: Character) in character == " " || character == "\t" }
+        var token = parts[1].drop(while: isOptionalWhitespace)
+        while let last = token.last, isOptionalWhitespace(last) { token = token.dropLast() }
+        return token.isEmpty || token.count > 512 ? nil : String(token)
     }
 
     static func unauthorized(_ detail: String) -> Problem {

@@ -34,7 +34,9 @@ public struct WebhookDelivery: Sendable, Hashable {
     public var webhookID: String { Self.webhookID(for: id) }
 
     public static func webhookID(for id: UUID) -> String {
-        "msg_" + id.lowercasedText.replacingOccurrences(of: "-", with: "")
+        // Filtered byte by byte: Foundation's `replacingOccurrences` bridges through
+        // NSString, a few percent of a notifier's time at one call per webhook.
+        "msg_" + String(decoding: id.lowercasedText.utf8.lazy.filter { $0 != UInt8(ascii: "-") }, as: UTF8.self)
     }
 
     /// The delivery id inside a `webhook-id` (`msg_` + 32 hex digits), or nil.

@@ -115,7 +115,9 @@ struct WebhookSender: Sendable {
 
     /// Text PostgreSQL can store: valid UTF-8, no NUL.
     static func text(_ bytes: [UInt8]) -> String {
-        String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\u{0}", with: "")
+        // A NUL byte is never part of a longer UTF-8 sequence, so dropping the bytes
+        // drops exactly the NUL characters.
+        String(decoding: bytes.lazy.filter { $0 != 0 }, as: UTF8.self)
     }
 
     /// `Retry-After` as seconds or an HTTP date.

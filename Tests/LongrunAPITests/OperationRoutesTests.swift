@@ -64,6 +64,10 @@ import Testing
             // The scheme is case-insensitive.
             let lower = try await api.send(.get, "/v1/operations", headers: [.authorization: "bearer \(api.acme)"])
             #expect(lower.status == .ok)
+            // Spaces and tabs around the key are HTTP's optional whitespace, not part of it.
+            let padded = try await api.send(
+                .get, "/v1/operations", headers: [.authorization: "Bearer  \t\(api.acme) \t"])
+            #expect(padded.status == .ok)
             // Health stays open.
             #expect(try await api.client.execute(uri: "/healthz", method: .get).status == .ok)
         }

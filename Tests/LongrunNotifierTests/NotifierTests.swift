@@ -330,6 +330,16 @@ struct WebhookSenderTests {
         #expect(WebhookSender.authority(of: components) == host)
     }
 
+    @Test(arguments: [
+        (Array("ok".utf8), "ok"),
+        ([0x61, 0x00, 0x62, 0x00], "ab"),
+        ([0x68, 0x69, 0xFF, 0x00, 0x21], "hi\u{FFFD}!"),
+        (Array("é\u{0}é".utf8), "éé"),
+    ])
+    func aResponseExcerptIsStoredAsValidUTF8WithoutNUL(bytes: [UInt8], stored: String) {
+        #expect(WebhookSender.text(bytes) == stored)
+    }
+
     @Test func theTimeoutBoundsTheWholeExchange() async throws {
         let started = ContinuousClock.now
         await #expect(throws: WebhookSender.SendTimedOut.self) {
