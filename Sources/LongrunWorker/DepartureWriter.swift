@@ -18,7 +18,7 @@ final class DepartureWriter: Sendable {
 
     private struct Waiting {
         var departure: Departure
-        var continuation: CheckedContinuation<Result, Never>
+        var then: @Sendable (Result) -> Void
     }
 
     private let store: any WorkerStore
@@ -33,11 +33,11 @@ final class DepartureWriter: Sendable {
         self.logger = logger
     }
 
-    func write(_ departure: Departure) async -> Result {
-        await withCheckedContinuation { continuation in
-            queue.withLock { $0.append(Waiting(departure: departure, continuation: continuation)) }
-            doorbell.ring()
-        }
+    /// Queues a departure for the next write and calls `then` with its result once it is
+    /// written. Nothing waits on it: a run's slot is free while its end is written.
+    func write(_ departure: Departure, then: @escaping @Sendable (Result) -> Void) {
+        queue.withLock { $0.append(Waiting(departure: departure, then: then)) }
+        doorbell.ring()
     }
 
     /// The write loop; on cancellation it writes what is queued and returns.
@@ -66,11 +66,11 @@ final class DepartureWriter: Sendable {
             logger.error(
                 "could not record the end of attempts; their leases will expire and be rescued",
                 metadata: ["longrun.operations": "\(batch.count)"])
-            for waiting in batch { waiting.continuation.resume(returning: .notWritten) }
+            for waiting in batch { waiting.then(.notWritten) }
             return
         }
         for waiting in batch {
-            waiting.continuation.resume(returning: took.contains(waiting.departure.id) ? .took : .leaseLost)
+            waiting.then(took.contains(waiting.departure.id) ? .took : .leaseLost)
         }
     }
 }

@@ -5,9 +5,11 @@ import Synchronization
 /// One claimed operation in a slot: its handler's Task, why it was stopped (if it was),
 /// and the first of "the handler returned" and "the handler was given up on".
 ///
-/// The handler runs in a Task of its own rather than in the worker's task group, so a
-/// handler that ignores cancellation can be abandoned: the slot is freed after the grace
-/// period, and whatever the handler returns later is discarded.
+/// The handler runs in a Task of its own, and that Task is all a run costs while it
+/// runs: no other task waits on it. Whichever comes first, the handler's return or the
+/// end of the grace after a stop, calls `whenEnded` once, from its own task. A handler
+/// that ignores cancellation is thus abandoned: its slot is freed after the grace
+/// period, and whatever it returns later is discarded.
 final class OperationRun: Sendable {
     enum StopReason: String, Sendable {
         /// A client cancelled the operation; it is `cancelled` already.
@@ -33,18 +35,20 @@ final class OperationRun: Sendable {
 
     private struct State {
         var handler: Task<Void, Never>?
+        var deadlineTimer: Task<Void, Never>?
         var stopReason: StopReason?
-        var outcome: Outcome?
         /// When the outcome came: the handler's return, or the moment it was given up on.
         var settledAt: Date?
-        var waiter: CheckedContinuation<Outcome, Never>?
     }
 
     let operation: ClaimedOperation
+    let startedAt = ContinuousClock.now
+    private let whenEnded: @Sendable (OperationRun, Outcome) -> Void
     private let state = Mutex(State())
 
-    init(_ operation: ClaimedOperation) {
+    init(_ operation: ClaimedOperation, whenEnded: @escaping @Sendable (OperationRun, Outcome) -> Void) {
         self.operation = operation
+        self.whenEnded = whenEnded
     }
 
     var stopReason: StopReason? { state.withLock { $0.stopReason } }
@@ -68,11 +72,25 @@ final class OperationRun: Sendable {
         if stoppedAlready { handler.cancel() }
     }
 
+    /// Stops the run as `deadlineExceeded` if it is still running at `deadline`.
+    func stop(at deadline: Date, grace: Duration) {
+        let timer = Task {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining > 0 { try? await Task.sleep(for: .seconds(remaining)) }
+            if !Task.isCancelled { self.stop(.deadlineExceeded, grace: grace) }
+        }
+        let endedAlready = state.withLock { state in
+            state.deadlineTimer = timer
+            return state.settledAt != nil
+        }
+        if endedAlready { timer.cancel() }
+    }
+
     /// Cancels the handler's Task, once, and gives it `grace` to return before the run is
     /// abandoned. Does nothing once the handler has returned.
     func stop(_ reason: StopReason, grace: Duration) {
         let handler: Task<Void, Never>?? = state.withLock { state in
-            guard state.stopReason == nil, state.outcome == nil else { return nil }
+            guard state.stopReason == nil, state.settledAt == nil else { return nil }
             state.stopReason = reason
             return .some(state.handler)
         }
@@ -84,26 +102,14 @@ final class OperationRun: Sendable {
         }
     }
 
-    /// The handler's outcome, when there is one.
-    func outcome() async -> Outcome {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> Outcome? in
-                if let outcome = state.outcome { return outcome }
-                state.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
-    }
-
     private func settle(_ outcome: Outcome) {
-        let waiter = state.withLock { state -> CheckedContinuation<Outcome, Never>? in
-            guard state.outcome == nil else { return nil }
-            state.outcome = outcome
+        let deadlineTimer: Task<Void, Never>?? = state.withLock { state in
+            guard state.settledAt == nil else { return nil }
             state.settledAt = Date()
-            defer { state.waiter = nil }
-            return state.waiter
+            return .some(state.deadlineTimer)
         }
-        waiter?.resume(returning: outcome)
+        guard case .some(let timer) = deadlineTimer else { return }
+        timer?.cancel()
+        whenEnded(self, outcome)
     }
 }

@@ -80,10 +80,8 @@ public final class Worker: Service {
                 background.addTask { await self.reporter.run() }
                 background.addTask { await self.departures.run() }
                 await withGracefulShutdownHandler {
-                    await withDiscardingTaskGroup { slots in
-                        await self.claimUntilDraining(into: &slots)
-                        await self.drain()
-                    }
+                    await self.claimUntilDraining()
+                    await self.drain()
                 } onGracefulShutdown: {
                     self.draining.store(true, ordering: .relaxed)
                     self.doorbell.ring()
@@ -98,7 +96,7 @@ public final class Worker: Service {
 
     private var isDraining: Bool { draining.load(ordering: .relaxed) || Task.isCancelled }
 
-    private func claimUntilDraining(into slots: inout DiscardingTaskGroup) async {
+    private func claimUntilDraining() async {
         let kinds = registry.kinds
         var spacing = ClaimSpacing()
         while !isDraining {
@@ -119,7 +117,7 @@ public final class Worker: Service {
                         )
                     )
                     spacing.claimed(claimed.count, of: free)
-                    for operation in claimed { start(operation, in: &slots) }
+                    for operation in claimed { start(operation) }
                     // A full batch: more may be due, and the slots to take them are gone anyway.
                     if claimed.count == free { continue }
                 } catch {
@@ -131,12 +129,15 @@ public final class Worker: Service {
         }
     }
 
-    private func start(_ operation: ClaimedOperation, in slots: inout DiscardingTaskGroup) {
-        let run = OperationRun(operation)
+    private func start(_ operation: ClaimedOperation) {
+        let run = OperationRun(operation) { run, outcome in self.ended(run, outcome) }
         let busy = runs.insert(run)
         metrics.count(.claimed, kind: operation.kind)
         metrics.busySlots(busy)
-        slots.addTask { await self.execute(run) }
+        let context = RunContext(operation: operation, reporter: reporter)
+        let registry = registry
+        run.start { try await registry.run(kind: operation.kind, input: operation.input, context: context) }
+        if let deadline = operation.deadline { run.stop(at: deadline, grace: configuration.cancelGrace) }
     }
 
     /// At shutdown: running handlers get the grace period to finish; then they are
@@ -152,58 +153,80 @@ public final class Worker: Service {
             busy = runs.count
         }
         for run in runs.all { run.stop(.shutdown, grace: configuration.cancelGrace) }
+        // Each stopped handler returns or is abandoned within the grace; then the write of
+        // how it ended (a release, so another worker resumes it at once) must go out
+        // before the departure writer stops. A run joins `settling` before it leaves
+        // `runs`, so reading them in this order misses none.
+        while !Task.isCancelled {
+            let running = runs.count
+            if running == 0, settling.count == 0 { break }
+            await doorbell.wait(upTo: .seconds(1))
+        }
     }
 
     // MARK: Running
 
-    private func execute(_ run: OperationRun) async {
+    /// Called once per run, from the task that ended it: the handler's own, or the one
+    /// that gave up on it. The slot is free from here: the write of how the run ended goes
+    /// out in the next batch while the slot takes new work, so claiming and writing overlap
+    /// instead of taking turns. The lease stays until that write.
+    private func ended(_ run: OperationRun, _ outcome: OperationRun.Outcome) {
         let operation = run.operation
-        let started = ContinuousClock.now
-        let context = RunContext(operation: operation, reporter: reporter)
-        let registry = registry
-        run.start { try await registry.run(kind: operation.kind, input: operation.input, context: context) }
-        let outcome: OperationRun.Outcome
-        if let deadline = operation.deadline {
-            outcome = await withTaskGroup(of: Void.self) { timer in
-                timer.addTask {
-                    let remaining = deadline.timeIntervalSinceNow
-                    if remaining > 0 { try? await Task.sleep(for: .seconds(remaining)) }
-                    if !Task.isCancelled { run.stop(.deadlineExceeded, grace: self.configuration.cancelGrace) }
-                }
-                defer { timer.cancelAll() }
-                return await run.outcome()
-            }
-        } else {
-            outcome = await run.outcome()
-        }
-        metrics.runTime(ContinuousClock.now - started, kind: operation.kind)
-        // The run's progress and log lines land before its final state.
-        // The slot is free once the handler is done: the write of how it ended goes out
-        // in the next batch while the slot takes new work, so claiming and writing
-        // overlap instead of taking turns. The lease stays until that write.
+        metrics.runTime(ContinuousClock.now - run.startedAt, kind: operation.kind)
         _ = settling.insert(run)
         metrics.busySlots(runs.remove(run))
         doorbell.ring()
-        if reporter.hasPending(operation) { _ = await reporter.flush() }
-        await settle(run, outcome)
-        _ = settling.remove(run)
+        // The run's progress and log lines land before its final state.
+        if reporter.hasPending(operation) {
+            Task {
+                _ = await self.reporter.flush()
+                self.settle(run, outcome)
+            }
+        } else {
+            settle(run, outcome)
+        }
     }
 
-    /// Writes how the run ended, fenced by its lease token.
-    private func settle(_ run: OperationRun, _ outcome: OperationRun.Outcome) async {
+    /// The run's end is written (or needs no write): its lease is no longer this worker's.
+    private func settled(_ run: OperationRun) {
+        _ = settling.remove(run)
+        if draining.load(ordering: .relaxed) { doorbell.ring() }
+    }
+
+    /// Writes how the run ended, fenced by its lease token, when it needs a write.
+    private func settle(_ run: OperationRun, _ outcome: OperationRun.Outcome) {
         let operation = run.operation
-        // Built only when a line is logged: the hot path logs nothing.
-        let about = {
-            [
-                "longrun.operation.id": "\(operation.id.lowercasedText)", "longrun.operation.kind": "\(operation.kind)",
-            ] as Logger.Metadata
+        guard let (departure, event) = departure(of: run, outcome) else { return settled(run) }
+        departures.write(Departure(id: operation.id, leaseToken: operation.leaseToken, outcome: departure)) {
+            result in
+            switch result {
+            case .took:
+                self.metrics.count(event, kind: operation.kind)
+            case .leaseLost:
+                self.logger.info(
+                    "the operation was cancelled or rescued meanwhile; this attempt's end is discarded",
+                    metadata: Self.metadata(of: operation))
+                self.metrics.count(.leaseLost, kind: operation.kind)
+            case .notWritten:
+                break
+            }
+            self.settled(run)
         }
+    }
+
+    private typealias Ending = (outcome: Departure.Outcome, event: WorkerMetrics.Event)
+
+    /// What the end of a run writes, and the event it counts as once written; nil when
+    /// the operation is no longer this worker's to write (cancelled, lease lost).
+    private func departure(of run: OperationRun, _ outcome: OperationRun.Outcome) -> Ending? {
+        let operation = run.operation
+        let about = { Self.metadata(of: operation) }
         if case .abandoned = outcome {
             logger.warning(
                 "the handler ignored cancellation and was abandoned; its result will be discarded", metadata: about())
             metrics.count(.abandoned, kind: operation.kind)
         }
-        let departure: (Departure.Outcome, WorkerMetrics.Event)
+        let departure: Ending
         switch (run.stopReason, outcome) {
         case (.cancelledByClient, _):
             // When the handler returned, to compare with the cancel's commit (the
@@ -214,11 +237,11 @@ public final class Worker: Service {
             }
             logger.info("cancelled by a client", metadata: metadata)
             metrics.count(.cancelled, kind: operation.kind)
-            return
+            return nil
         case (.leaseLost, _):
             logger.warning("the lease was lost (rescued or cancelled); the result is discarded", metadata: about())
             metrics.count(.leaseLost, kind: operation.kind)
-            return
+            return nil
         case (.deadlineExceeded, _):
             let error = OperationError(
                 code: .deadlineExceeded, message: "The operation ran past its deadline (timeout_seconds).")
@@ -240,20 +263,14 @@ public final class Worker: Service {
             departure = (.failed(OperationError(code: .handlerError, message: Self.message(of: error))), .failed)
         case (nil, .abandoned):
             // Only a stopped run is abandoned.
-            return
+            return nil
         }
-        switch await departures.write(
-            Departure(id: operation.id, leaseToken: operation.leaseToken, outcome: departure.0))
-        {
-        case .took:
-            metrics.count(departure.1, kind: operation.kind)
-        case .leaseLost:
-            logger.info(
-                "the operation was cancelled or rescued meanwhile; this attempt's end is discarded", metadata: about())
-            metrics.count(.leaseLost, kind: operation.kind)
-        case .notWritten:
-            break
-        }
+        return departure
+    }
+
+    /// Built only when a line is logged: the hot path logs nothing.
+    private static func metadata(of operation: ClaimedOperation) -> Logger.Metadata {
+        ["longrun.operation.id": "\(operation.id.lowercasedText)", "longrun.operation.kind": "\(operation.kind)"]
     }
 
     /// What a failed operation's `error.message` says.
