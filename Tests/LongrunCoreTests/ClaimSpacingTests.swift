@@ -4,9 +4,15 @@ import Testing
 /// A claim after two empty ones, or after two that took several items and less than they
 /// had room for, waits out the spacing; in every other pattern it goes at once.
 struct ClaimSpacingTests {
-    @Test(.timeLimit(.minutes(1)), arguments: [[0, 0], [3, 2]])
-    func twoEmptyOrTwoPartialClaimsInARowHoldTheNextOneBack(takes: [Int]) async {
-        var spacing = ClaimSpacing(.milliseconds(300))
+    /// Each pattern waits its own spacing: the other one is zero.
+    @Test(
+        .timeLimit(.minutes(1)),
+        arguments: [
+            ([0, 0], ClaimSpacing(afterEmpty: .milliseconds(300), afterPartial: .zero)),
+            ([3, 2], ClaimSpacing(afterEmpty: .zero, afterPartial: .milliseconds(300))),
+        ])
+    func twoEmptyOrTwoPartialClaimsInARowHoldTheNextOneBack(takes: [Int], spacing: ClaimSpacing) async {
+        var spacing = spacing
         spacing.claimed(takes[0], of: 10)
         let start = ContinuousClock.now
         spacing.claimed(takes[1], of: 10)
@@ -18,7 +24,7 @@ struct ClaimSpacingTests {
     /// An hour's spacing: the time limit fails the test if any of these patterns held
     /// the next claim back.
     @Test(.timeLimit(.minutes(1))) func otherPatternsClaimAtOnce() async {
-        var hour = ClaimSpacing(.seconds(3600))
+        var hour = ClaimSpacing(afterEmpty: .seconds(3600), afterPartial: .seconds(3600))
         await hour.wait()
         // One operation at a time, whether or not the freed slot's claim comes between.
         for _ in 0..<3 {
