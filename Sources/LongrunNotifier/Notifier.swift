@@ -77,10 +77,8 @@ public final class Notifier: Service {
                     background.addTask { await self.consume(notifications) }
                     background.addTask { await self.measureBacklog() }
                     await withGracefulShutdownHandler {
-                        await withDiscardingTaskGroup { sends in
-                            await self.claimUntilStopping(sender: sender, into: &sends)
-                            await self.drain()
-                        }
+                        await self.claimUntilStopping(sender: sender)
+                        await self.drain()
                     } onGracefulShutdown: {
                         self.stopping.store(true, ordering: .relaxed)
                         self.doorbell.ring()
@@ -103,7 +101,7 @@ public final class Notifier: Service {
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) || Task.isCancelled }
 
-    private func claimUntilStopping(sender: WebhookSender, into sends: inout DiscardingTaskGroup) async {
+    private func claimUntilStopping(sender: WebhookSender) async {
         var spacing = ClaimSpacing()
         while !isStopping {
             var free = configuration.concurrency - state.withLock { $0.sending.count }
@@ -119,7 +117,7 @@ public final class Notifier: Service {
                     let claimed = try await store.claimDeliveries(
                         limit: free, formats: configuration.formats, hold: configuration.claimHold)
                     spacing.claimed(claimed.count, of: free)
-                    for delivery in claimed { start(delivery, sender: sender, in: &sends) }
+                    for delivery in claimed { start(delivery, sender: sender) }
                     if claimed.count == free { continue }
                 } catch {
                     logger.warning(
@@ -144,16 +142,17 @@ public final class Notifier: Service {
         }
     }
 
-    private func start(_ delivery: ClaimedDelivery, sender: WebhookSender, in sends: inout DiscardingTaskGroup) {
-        // The send runs in a Task of its own so shutdown can cancel it by id; the group
-        // only awaits it.
+    private func start(_ delivery: ClaimedDelivery, sender: WebhookSender) {
+        // The send runs in a Task of its own, which shutdown can cancel by its token, and
+        // leaves the table when done: no other task waits on it. It is made under the
+        // lock, so it cannot leave the table before it is in it.
         let token = UUID()
-        let send = Task { await self.deliver(delivery, sender: sender) }
-        state.withLock { $0.sending[token] = send }
-        sends.addTask {
-            await send.value
-            self.state.withLock { _ = $0.sending.removeValue(forKey: token) }
-            self.doorbell.ring()
+        state.withLock { state in
+            state.sending[token] = Task {
+                await self.deliver(delivery, sender: sender)
+                self.state.withLock { _ = $0.sending.removeValue(forKey: token) }
+                self.doorbell.ring()
+            }
         }
     }
 
@@ -234,6 +233,11 @@ public final class Notifier: Service {
             inFlight = state.withLock { $0.sending.count }
         }
         for send in state.withLock({ Array($0.sending.values) }) { send.cancel() }
+        // A cancelled send ends at once and queues its release; the writer takes it
+        // before it closes.
+        while state.withLock({ !$0.sending.isEmpty }), !Task.isCancelled {
+            await doorbell.wait(upTo: .seconds(1))
+        }
     }
 
     private func consume(_ notifications: AsyncStream<StoreNotification>) async {
