@@ -46,6 +46,7 @@ public struct ClaimSpacing: Sendable {
         }
         try? await Task.sleep(until: lastClaimAt + spacing, clock: .continuous)
     }
+
     /// Records how many items the claim just made took, of the `room` it asked for.
     public mutating func claimed(_ count: Int, of room: Int) {
         lastClaimAt = .now
